@@ -1,0 +1,26 @@
+/**
+ * The x86_64 architecture layer, like the Rust `x86_64` crate: control
+ * registers, MSRs, RFLAGS, the TSC, `hlt`/`cli`/`sti`/`pause`, typed I/O
+ * ports and the SDM's flag names. Every function acts on the CPU that the
+ * calling code runs on, so call them inside `Machine.run`.
+ *
+ * The functions are also grouped as the seed's `registers` namespace.
+ *
+ * @example Reading CR3 and halting, as the seed's "Hello, Kernel!" does
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { Machine } from "@exo-kernel/core/machine";
+ * import { registers } from "@exo-kernel/core/arch/x86_64";
+ *
+ * const report = new Machine({ ramSize: 1 << 20 }).run(() => {
+ *   strictEqual(registers.readCr3(), 0);
+ *   for (;;) registers.hlt();
+ * });
+ * strictEqual(report.reason, "halted");
+ * ```
+ *
+ * @module
+ */
+export * as registers from "./registers.ts";
+export * from "./registers.ts";
+export * from "./port.ts";

@@ -1,0 +1,507 @@
+import { hex } from "../_hex.ts";
+import type { IoBus } from "../io_bus.ts";
+import type { PhysicalMemory } from "../physical_memory.ts";
+import {
+  MachineReport,
+  type MachineReportInit,
+  MachineStopped,
+} from "../machine_report.ts";
+import {
+  type ControlState,
+  CR0_DEFINED,
+  CR0_ET,
+  cr0WriteFault,
+  cr3WriteFault,
+  cr4WriteFault,
+  cr8WriteFault,
+  EFER_LMA,
+} from "./control_registers.ts";
+import { cpuidLeaf, type CpuidResult } from "./cpuid.ts";
+import {
+  combineExceptions,
+  hasErrorCode,
+  idtErrorCode,
+  Vector,
+  vectorName,
+} from "./exceptions.ts";
+import { apicBaseAfterWrite, Msr, MSR_SLOTS, msrWriteFault } from "./msr.ts";
+import { Reg, REG_NAMES, RegisterFile } from "./register_file.ts";
+import { type ClockMode, TimeStampCounter } from "./time_stamp_counter.ts";
+
+/**
+ * What each operation costs on the virtual clock, in TSC cycles: round
+ * figures of the latencies of a current Intel core at 2 GHz, with port I/O
+ * at the ~0.5 µs of an ISA bus access.
+ */
+export const CYCLES = {
+  /** `rdtsc`. */
+  rdtsc: 25,
+  /** `rdmsr` or `wrmsr`. */
+  msr: 100,
+  /** A move to or from a control register. */
+  controlRegister: 20,
+  /** `cpuid`. */
+  cpuid: 100,
+  /** `in` or `out`. */
+  portIo: 1000,
+  /** `pause`. */
+  pause: 140,
+  /** `cli`, `sti`, reading RFLAGS. */
+  flags: 1,
+} as const;
+
+/** RFLAGS.IF, bit 9. */
+const IF = 1 << 9;
+
+/** The settings a CPU is made with. */
+export interface CpuOptions {
+  /** The CPU number, which is also its initial APIC ID; 0 is the BSP. */
+  readonly id: number;
+  /** The machine's RAM. */
+  readonly memory: PhysicalMemory;
+  /** The machine's I/O bus. */
+  readonly io: IoBus;
+  /** MAXPHYADDR, 36 to 52. */
+  readonly maxPhysAddr: number;
+  /** How the TSC advances. */
+  readonly clock: ClockMode;
+  /** The TSC's nominal frequency, in cycles per second. */
+  readonly tscHz: number;
+}
+
+/** A copy of every register, by lower-case name (`rax`, `cr3`, `cs`, …). */
+export type RegisterSnapshot = Readonly<
+  Record<Lowercase<keyof typeof Reg>, bigint>
+>;
+
+/**
+ * One x86_64 processor: its register file, TSC and the instructions that
+ * need a CPU, with the SDM's rules and faults.
+ *
+ * A CPU starts the way a 64-bit boot loader leaves it: long mode with
+ * paging (CR0 = PE MP ET NE WP PG, CR4 = PAE PGE, EFER = LME LMA NXE), CS
+ * 0x08, SS and data segments 0x10, RFLAGS 0x2 (interrupts off), no IDT
+ * (IDTR limit 0).
+ *
+ * Faults are not JS errors: an instruction that faults delivers the
+ * exception. With no IDT every exception ends in a triple fault, which stops
+ * the machine by throwing {@linkcode MachineStopped} out of the running code.
+ *
+ * @example A reserved CR4 bit raises #GP, and with no IDT the machine stops
+ * ```ts
+ * import { strictEqual, throws } from "node:assert/strict";
+ * import { IoBus } from "../io_bus.ts";
+ * import { PhysicalMemory } from "../physical_memory.ts";
+ * import { MachineStopped } from "../machine_report.ts";
+ *
+ * const cpu = new Cpu({
+ *   id: 0, memory: new PhysicalMemory(4096), io: new IoBus(),
+ *   maxPhysAddr: 46, clock: "virtual", tscHz: 2e9,
+ * });
+ * throws(() => cpu.writeCr(4, 1 << 13, 0), MachineStopped);
+ * strictEqual(cpu.report?.tripleFault?.vector, 13);
+ * ```
+ */
+export class Cpu implements ControlState {
+  /** The CPU number and initial APIC ID. */
+  readonly id: number;
+  /** The registers. */
+  readonly registers: RegisterFile = new RegisterFile();
+  /** The time-stamp counter. */
+  readonly tsc: TimeStampCounter;
+  /** The RAM this CPU reaches. */
+  readonly memory: PhysicalMemory;
+  /** The I/O bus this CPU reaches. */
+  readonly io: IoBus;
+  /** MAXPHYADDR. */
+  readonly maxPhysAddr: number;
+  #stopped: MachineStopped | undefined;
+
+  /**
+   * Creates a CPU in its boot state.
+   *
+   * @param options The CPU's settings.
+   */
+  constructor(options: CpuOptions) {
+    this.id = options.id;
+    this.memory = options.memory;
+    this.io = options.io;
+    this.maxPhysAddr = options.maxPhysAddr;
+    const r = this.registers;
+    r.setHalves(Reg.CR0, 0x8001_0033, 0);
+    r.setHalves(Reg.CR4, 0xa0, 0);
+    r.setHalves(Reg.EFER, 0xd00, 0);
+    r.setHalves(Reg.RFLAGS, 0x2, 0);
+    r.setHalves(Reg.CS, 0x08, 0);
+    for (const seg of [Reg.SS, Reg.DS, Reg.ES, Reg.FS, Reg.GS]) {
+      r.setHalves(seg, 0x10, 0);
+    }
+    r.setHalves(Reg.APIC_BASE, 0xfee0_0800 | (options.id === 0 ? 0x100 : 0), 0);
+    this.tsc = new TimeStampCounter(r, options.clock, options.tscHz);
+  }
+
+  /** CR0 bits 31..0. */
+  get cr0(): number {
+    return this.registers.low(Reg.CR0);
+  }
+  /** CR3 bits 31..0. */
+  get cr3(): number {
+    return this.registers.low(Reg.CR3);
+  }
+  /** CR4 bits 31..0. */
+  get cr4(): number {
+    return this.registers.low(Reg.CR4);
+  }
+  /** IA32_EFER bits 31..0. */
+  get efer(): number {
+    return this.registers.low(Reg.EFER);
+  }
+  /** The current privilege level, CS bits 1..0. */
+  get cpl(): number {
+    return this.registers.low(Reg.CS) & 3;
+  }
+
+  /** Why and how the machine stopped, once it has. */
+  get report(): MachineReport | undefined {
+    return this.#stopped?.report;
+  }
+
+  /**
+   * MOV from a control register.
+   *
+   * @param n The register: 0, 2, 3, 4 or 8.
+   * @returns Its value.
+   */
+  readCr(n: 0 | 2 | 3 | 4 | 8): bigint {
+    this.tsc.advance(CYCLES.controlRegister);
+    return this.registers.get(CR_SLOTS[n]);
+  }
+
+  /**
+   * MOV to a control register, with the checks of SDM 2B "MOV—Move to/from
+   * Control Registers": a reserved bit or an invalid combination raises
+   * #GP(0). Reserved CR0 bits 31..0 are ignored and CR0.ET stays 1. With
+   * CR4.PCIDE = 1, CR3 bit 63 (do not flush) is not stored.
+   *
+   * @param n The register: 0, 2, 3, 4 or 8.
+   * @param low Bits 31..0 of the value.
+   * @param high Bits 63..32 of the value.
+   */
+  writeCr(n: 0 | 2 | 3 | 4 | 8, low: number, high: number): void {
+    this.tsc.advance(CYCLES.controlRegister);
+    if (this.#privileged(`mov cr${n}`)) return;
+    const why = n === 0
+      ? cr0WriteFault(low, high, this)
+      : n === 3
+      ? cr3WriteFault(low, high, this)
+      : n === 4
+      ? cr4WriteFault(low, high, this)
+      : n === 8
+      ? cr8WriteFault(low, high)
+      : undefined;
+    if (why !== undefined) {
+      return this.raise(Vector.GP, 0, `mov cr${n}: ${why}`);
+    }
+    if (n === 0) low = (low & CR0_DEFINED) | CR0_ET;
+    if (n === 3) high &= 0x7fff_ffff;
+    this.registers.setHalves(CR_SLOTS[n], low >>> 0, high >>> 0);
+  }
+
+  /**
+   * RDMSR. An MSR this CPU does not implement raises #GP(0).
+   *
+   * @param msr The MSR number.
+   * @returns Its value.
+   */
+  rdmsr(msr: number): bigint {
+    this.tsc.advance(CYCLES.msr);
+    if (this.#privileged("rdmsr")) return 0n;
+    const slot = MSR_SLOTS.get(msr);
+    if (slot === undefined) {
+      this.raise(Vector.GP, 0, `rdmsr: MSR ${hex(msr, 8)} is not implemented`);
+      return 0n;
+    }
+    if (slot === Reg.TSC) return BigInt(this.tsc.read());
+    return this.registers.get(slot);
+  }
+
+  /**
+   * WRMSR. An MSR this CPU does not implement, a reserved bit or a
+   * non-canonical address raises #GP(0).
+   *
+   * @param msr The MSR number.
+   * @param low Bits 31..0 of the value.
+   * @param high Bits 63..32 of the value.
+   */
+  wrmsr(msr: number, low: number, high: number): void {
+    this.tsc.advance(CYCLES.msr);
+    if (this.#privileged("wrmsr")) return;
+    const slot = MSR_SLOTS.get(msr);
+    const why = slot === undefined
+      ? `MSR ${hex(msr, 8)} is not implemented`
+      : msrWriteFault(msr, low, high, this);
+    if (slot === undefined || why !== undefined) {
+      return this.raise(Vector.GP, 0, `wrmsr ${hex(msr, 8)}: ${why}`);
+    }
+    if (msr === Msr.IA32_TSC) return this.tsc.write(high * 2 ** 32 + low);
+    if (msr === Msr.IA32_EFER) low = (low & ~EFER_LMA) | (this.efer & EFER_LMA);
+    if (msr === Msr.IA32_APIC_BASE) {
+      low = apicBaseAfterWrite(this.registers.low(slot), low);
+    }
+    this.registers.setHalves(slot, low >>> 0, high >>> 0);
+  }
+
+  /**
+   * RDTSC.
+   *
+   * @returns The time-stamp counter.
+   */
+  rdtsc(): bigint {
+    this.tsc.advance(CYCLES.rdtsc);
+    return BigInt(this.tsc.read());
+  }
+
+  /**
+   * CPUID.
+   *
+   * @param leaf The leaf (EAX).
+   * @param subleaf The subleaf (ECX).
+   * @returns EAX, EBX, ECX and EDX.
+   */
+  cpuid(leaf: number, subleaf: number): CpuidResult {
+    this.tsc.advance(CYCLES.cpuid);
+    return cpuidLeaf(leaf >>> 0, subleaf >>> 0, this.id, this.maxPhysAddr);
+  }
+
+  /**
+   * Reads RFLAGS (`pushfq`); bits 63..22 are reserved and read 0.
+   *
+   * @returns RFLAGS.
+   */
+  readRflags(): number {
+    this.tsc.advance(CYCLES.flags);
+    return this.registers.low(Reg.RFLAGS);
+  }
+
+  /** CLI: clears RFLAGS.IF. At CPL > IOPL it raises #GP(0). */
+  cli(): void {
+    this.#setInterruptFlag(false);
+  }
+
+  /** STI: sets RFLAGS.IF. At CPL > IOPL it raises #GP(0). */
+  sti(): void {
+    this.#setInterruptFlag(true);
+  }
+
+  /**
+   * HLT: waits for an interrupt. When nothing can ever wake the CPU — IF is
+   * clear, or no device can raise an interrupt — the machine stops as
+   * "halted", which is how a kernel's final `loop { hlt() }` ends.
+   */
+  hlt(): void {
+    if (this.#stopped) throw this.#stopped;
+    if (this.#privileged("hlt")) return;
+    this.stop({
+      reason: "halted",
+      exitStatus: 0,
+      message: this.registers.low(Reg.RFLAGS) & IF
+        ? "hlt with interrupts enabled, but no device can raise an interrupt"
+        : "hlt with interrupts disabled (RFLAGS.IF = 0)",
+    });
+  }
+
+  /** PAUSE: the spin-loop hint. */
+  pause(): void {
+    if (this.#stopped) throw this.#stopped;
+    this.tsc.advance(CYCLES.pause);
+  }
+
+  /**
+   * IN of a byte.
+   *
+   * @param port The port, 0 to 0xFFFF.
+   * @returns The byte read.
+   */
+  in8(port: number): number {
+    this.tsc.advance(CYCLES.portIo);
+    return this.io.read8(port);
+  }
+
+  /**
+   * IN of 16 bits.
+   *
+   * @param port The port, 0 to 0xFFFF.
+   * @returns The value read.
+   */
+  in16(port: number): number {
+    this.tsc.advance(CYCLES.portIo);
+    return this.io.read16(port);
+  }
+
+  /**
+   * IN of 32 bits.
+   *
+   * @param port The port, 0 to 0xFFFF.
+   * @returns The value read.
+   */
+  in32(port: number): number {
+    this.tsc.advance(CYCLES.portIo);
+    return this.io.read32(port);
+  }
+
+  /**
+   * OUT of a byte.
+   *
+   * @param port The port, 0 to 0xFFFF.
+   * @param value The byte.
+   */
+  out8(port: number, value: number): void {
+    this.tsc.advance(CYCLES.portIo);
+    this.io.write8(port, value);
+  }
+
+  /**
+   * OUT of 16 bits.
+   *
+   * @param port The port, 0 to 0xFFFF.
+   * @param value The value.
+   */
+  out16(port: number, value: number): void {
+    this.tsc.advance(CYCLES.portIo);
+    this.io.write16(port, value);
+  }
+
+  /**
+   * OUT of 32 bits.
+   *
+   * @param port The port, 0 to 0xFFFF.
+   * @param value The value.
+   */
+  out32(port: number, value: number): void {
+    this.tsc.advance(CYCLES.portIo);
+    this.io.write32(port, value);
+  }
+
+  /**
+   * Raises an exception on this CPU and delivers it through the IDT (SDM 3A
+   * §6.12). A fault while delivering is combined with the first by SDM 3A
+   * table 6-5; a fault while delivering #DF is a triple fault, which stops
+   * the machine with a report of the whole chain.
+   *
+   * Until the interrupts module loads an IDT (IDTR limit 0), no gate can be
+   * reached: every delivery raises #GP, and so every exception ends in a
+   * triple fault.
+   *
+   * @param vector The exception vector.
+   * @param errorCode The error code (0 where the vector pushes none).
+   * @param why What caused it, for the report.
+   */
+  raise(vector: number, errorCode: number, why: string): void {
+    const first = {
+      vector,
+      errorCode,
+      rip: this.registers.get(Reg.RIP),
+      cr2: this.registers.get(Reg.CR2),
+    };
+    const chain = [
+      `${describe(vector, errorCode)} at RIP ${hex(first.rip)}: ${why}`,
+    ];
+    let current = vector;
+    for (;;) {
+      const limit = this.registers.low(Reg.IDTR_LIMIT);
+      if (current * 16 + 15 <= limit) return; // gates arrive with `lidt`
+      const code = idtErrorCode(current, true);
+      const next = combineExceptions(current, Vector.GP);
+      chain.push(
+        `delivering ${
+          vectorName(current)
+        }: vector ${current} is beyond the IDT limit ${
+          hex(limit, 4)
+        }, raising ${describe(Vector.GP, code)}` +
+          (next === "triple fault"
+            ? " → triple fault"
+            : next === Vector.DF
+            ? " → #DF"
+            : ""),
+      );
+      if (next === "triple fault") {
+        return this.stop({
+          reason: "triple-fault",
+          exitStatus: 2,
+          message: `triple fault after ${chain[0]}`,
+          tripleFault: { ...first, chain },
+        });
+      }
+      current = next;
+    }
+  }
+
+  /**
+   * Stops the machine: records why and throws {@linkcode MachineStopped}
+   * out of the code running on this CPU.
+   *
+   * @param stop Why the machine stops.
+   * @throws {MachineStopped} Always.
+   */
+  stop(stop: Omit<MachineReportInit, "cpu" | "tsc" | "registers">): never {
+    this.#stopped ??= new MachineStopped(
+      new MachineReport({
+        ...stop,
+        cpu: this.id,
+        tsc: BigInt(this.tsc.read()),
+        registers: this.snapshot(),
+      }),
+    );
+    throw this.#stopped;
+  }
+
+  /**
+   * A copy of every register.
+   *
+   * @returns The registers by lower-case name.
+   */
+  snapshot(): RegisterSnapshot {
+    const out: Record<string, bigint> = {};
+    REG_NAMES.forEach((name, slot) => {
+      out[name.toLowerCase()] = slot === Reg.TSC
+        ? BigInt(this.tsc.read())
+        : this.registers.get(slot as Reg);
+    });
+    return out as RegisterSnapshot;
+  }
+
+  // Privileged instructions raise #GP(0) outside ring 0 (SDM 3A §5.9).
+  #privileged(instruction: string): boolean {
+    if (this.cpl === 0) return false;
+    this.raise(Vector.GP, 0, `${instruction} at CPL ${this.cpl}`);
+    return true;
+  }
+
+  #setInterruptFlag(on: boolean): void {
+    this.tsc.advance(CYCLES.flags);
+    const flags = this.registers.low(Reg.RFLAGS);
+    const iopl = flags >>> 12 & 3;
+    if (this.cpl > iopl) {
+      return this.raise(
+        Vector.GP,
+        0,
+        `${on ? "sti" : "cli"} at CPL ${this.cpl} > IOPL ${iopl}`,
+      );
+    }
+    this.registers.setHalves(Reg.RFLAGS, on ? flags | IF : flags & ~IF, 0);
+  }
+}
+
+const CR_SLOTS = {
+  0: Reg.CR0,
+  2: Reg.CR2,
+  3: Reg.CR3,
+  4: Reg.CR4,
+  8: Reg.CR8,
+} as const;
+
+function describe(vector: number, errorCode: number): string {
+  return hasErrorCode(vector)
+    ? `${vectorName(vector)}(${hex(errorCode, 1)})`
+    : vectorName(vector);
+}
