@@ -15,10 +15,13 @@ const NEWLINE = 0x0a;
  * Sends the bytes to the process's standard output, buffered and flushed at
  * each newline, when the buffer is full, and when the machine stops.
  *
- * @example Printing through the sink
+ * @example COM1 to standard output, as a machine has by default
  * ```ts
- * const sink = new StdoutSink();
- * for (const byte of new TextEncoder().encode("hi\n")) sink.write(byte);
+ * import { ok } from "node:assert/strict";
+ * import { Machine } from "./machine.ts";
+ *
+ * const machine = new Machine({ ramSize: 1 << 20, sink: new StdoutSink() });
+ * ok(machine.serial[0]);
  * ```
  */
 export class StdoutSink implements SerialSink {

@@ -7,7 +7,6 @@ import {
   MachineStopped,
 } from "../machine_report.ts";
 import {
-  type ControlState,
   CR0_DEFINED,
   CR0_ET,
   cr0WriteFault,
@@ -102,7 +101,7 @@ export type RegisterSnapshot = Readonly<
  * strictEqual(cpu.report?.tripleFault?.vector, 13);
  * ```
  */
-export class Cpu implements ControlState {
+export class Cpu {
   /** The CPU number and initial APIC ID. */
   readonly id: number;
   /** The registers. */

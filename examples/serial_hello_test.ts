@@ -1,0 +1,28 @@
+import { strictEqual } from "node:assert/strict";
+
+Deno.test("examples/serial_hello.ts prints through COM1 to stdout and halts", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", new URL("./serial_hello.ts", import.meta.url).pathname],
+    stdin: "null",
+  }).output();
+  strictEqual(new TextDecoder().decode(stderr), "");
+  strictEqual(new TextDecoder().decode(stdout), "Hello from COM1\n");
+  strictEqual(code, 0);
+});
+
+Deno.test("COM1's stdout sink flushes a partial line when the machine stops", async () => {
+  const program = `
+    import { currentCpu, Machine } from "./machine/mod.ts";
+    new Machine({ ramSize: 1 << 20 }).run(() => {
+      for (const byte of new TextEncoder().encode("no newline")) currentCpu().out8(0x3f8, byte);
+      currentCpu().hlt();
+    });
+  `;
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", program],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: "null",
+  }).output();
+  strictEqual(new TextDecoder().decode(stdout), "no newline");
+  strictEqual(code, 0);
+});
