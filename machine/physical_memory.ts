@@ -63,13 +63,19 @@ export class PhysicalMemory {
   readonly buffer: SharedArrayBuffer;
   /** The size of RAM in bytes. */
   readonly size: number;
+  // The fast path of every fixed-width access lets the DataView check the
+  // bounds: each view has a fixed length, so it throws a RangeError exactly
+  // when the access leaves RAM, and the slow path then reports it as a
+  // PhysicalAddressError. A compare of our own before the DataView's made
+  // these accesses 1.4–2.2× slower (bench/machine_bench.ts).
   #view: DataView;
+  // RAM without its last 4 bytes: a 4-byte access at `a` fits it exactly
+  // when an 8-byte access at `a` fits RAM (the low half of a u64).
+  #lowView: DataView;
+  // RAM from byte 4: a 4-byte access at `a` reads bytes a + 4 .. a + 7 and
+  // fits it exactly when an 8-byte access at `a` fits RAM (the high half).
+  #highView: DataView;
   #bytes: Uint8Array;
-  // The last valid address of an access of 1, 2, 4 and 8 bytes.
-  #last1: number;
-  #last2: number;
-  #last4: number;
-  #last8: number;
 
   /**
    * Creates zeroed RAM of `size` bytes, or wraps an existing buffer (the
@@ -89,12 +95,11 @@ export class PhysicalMemory {
     }
     this.buffer = buffer ?? new SharedArrayBuffer(bytes);
     this.size = bytes;
-    this.#view = new DataView(this.buffer);
-    this.#bytes = new Uint8Array(this.buffer);
-    this.#last1 = bytes - 1;
-    this.#last2 = bytes - 2;
-    this.#last4 = bytes - 4;
-    this.#last8 = bytes - 8;
+    // Explicit lengths: a growable buffer must not widen the views.
+    this.#view = new DataView(this.buffer, 0, bytes);
+    this.#lowView = new DataView(this.buffer, 0, bytes - 4);
+    this.#highView = new DataView(this.buffer, 4, bytes - 4);
+    this.#bytes = new Uint8Array(this.buffer, 0, bytes);
   }
 
   /**
@@ -105,9 +110,12 @@ export class PhysicalMemory {
    * @throws {PhysicalAddressError} If the address is not in RAM.
    */
   readU8(address: number): number {
-    if ((address >>> 0) !== address || address > this.#last1) {
-      this.#check(address, 1);
+    if (isWhole(address)) {
+      try {
+        return this.#view.getUint8(address);
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 1);
     return this.#view.getUint8(address);
   }
 
@@ -119,9 +127,12 @@ export class PhysicalMemory {
    * @throws {PhysicalAddressError} If the access is not inside RAM.
    */
   readU16(address: number): number {
-    if ((address >>> 0) !== address || address > this.#last2) {
-      this.#check(address, 2);
+    if (isWhole(address)) {
+      try {
+        return this.#view.getUint16(address, true);
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 2);
     return this.#view.getUint16(address, true);
   }
 
@@ -133,9 +144,12 @@ export class PhysicalMemory {
    * @throws {PhysicalAddressError} If the access is not inside RAM.
    */
   readU32(address: number): number {
-    if ((address >>> 0) !== address || address > this.#last4) {
-      this.#check(address, 4);
+    if (isWhole(address)) {
+      try {
+        return this.#view.getUint32(address, true);
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 4);
     return this.#view.getUint32(address, true);
   }
 
@@ -147,9 +161,12 @@ export class PhysicalMemory {
    * @throws {PhysicalAddressError} If the access is not inside RAM.
    */
   readU64(address: number): bigint {
-    if ((address >>> 0) !== address || address > this.#last8) {
-      this.#check(address, 8);
+    if (isWhole(address)) {
+      try {
+        return this.#view.getBigUint64(address, true);
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 8);
     return this.#view.getBigUint64(address, true);
   }
 
@@ -161,9 +178,12 @@ export class PhysicalMemory {
    * @throws {PhysicalAddressError} If the 64-bit value is not inside RAM.
    */
   readU64Low(address: number): number {
-    if ((address >>> 0) !== address || address > this.#last8) {
-      this.#check(address, 8);
+    if (isWhole(address)) {
+      try {
+        return this.#lowView.getUint32(address, true);
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 8);
     return this.#view.getUint32(address, true);
   }
 
@@ -175,9 +195,12 @@ export class PhysicalMemory {
    * @throws {PhysicalAddressError} If the 64-bit value is not inside RAM.
    */
   readU64High(address: number): number {
-    if ((address >>> 0) !== address || address > this.#last8) {
-      this.#check(address, 8);
+    if (isWhole(address)) {
+      try {
+        return this.#highView.getUint32(address, true);
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 8);
     return this.#view.getUint32(address + 4, true);
   }
 
@@ -190,9 +213,14 @@ export class PhysicalMemory {
    * @throws {RangeError} If the value does not fit 8 bits.
    */
   writeU8(address: number, value: number): void {
-    if ((address >>> 0) !== address || address > this.#last1) {
-      this.#check(address, 1);
+    if (isWhole(address)) {
+      try {
+        if (isUint(value, 0xff)) {
+          return this.#view.setUint8(address, value);
+        }
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 1);
     if ((value & 0xff) !== value) throw valueError(value, 8);
     this.#view.setUint8(address, value);
   }
@@ -206,9 +234,14 @@ export class PhysicalMemory {
    * @throws {RangeError} If the value does not fit 16 bits.
    */
   writeU16(address: number, value: number): void {
-    if ((address >>> 0) !== address || address > this.#last2) {
-      this.#check(address, 2);
+    if (isWhole(address)) {
+      try {
+        if (isUint(value, 0xffff)) {
+          return this.#view.setUint16(address, value, true);
+        }
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 2);
     if ((value & 0xffff) !== value) throw valueError(value, 16);
     this.#view.setUint16(address, value, true);
   }
@@ -222,9 +255,14 @@ export class PhysicalMemory {
    * @throws {RangeError} If the value does not fit 32 bits.
    */
   writeU32(address: number, value: number): void {
-    if ((address >>> 0) !== address || address > this.#last4) {
-      this.#check(address, 4);
+    if (isWhole(address)) {
+      try {
+        if (isUint(value, 0xffff_ffff)) {
+          return this.#view.setUint32(address, value, true);
+        }
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 4);
     if ((value >>> 0) !== value) throw valueError(value, 32);
     this.#view.setUint32(address, value, true);
   }
@@ -238,9 +276,14 @@ export class PhysicalMemory {
    * @throws {RangeError} If the value does not fit 64 unsigned bits.
    */
   writeU64(address: number, value: bigint): void {
-    if ((address >>> 0) !== address || address > this.#last8) {
-      this.#check(address, 8);
+    if (isWhole(address)) {
+      try {
+        if (BigInt.asUintN(64, value) === value) {
+          return this.#view.setBigUint64(address, value, true);
+        }
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 8);
     if (value < 0n || value > 0xffff_ffff_ffff_ffffn) {
       throw valueError(value, 64);
     }
@@ -257,9 +300,17 @@ export class PhysicalMemory {
    * @throws {RangeError} If a half does not fit 32 bits.
    */
   writeU64Halves(address: number, low: number, high: number): void {
-    if ((address >>> 0) !== address || address > this.#last8) {
-      this.#check(address, 8);
+    if (isWhole(address)) {
+      try {
+        if (isUint(low, 0xffff_ffff) && isUint(high, 0xffff_ffff)) {
+          // The low half first, through the view that checks all 8 bytes, so
+          // nothing is written unless the whole value fits.
+          this.#lowView.setUint32(address, low, true);
+          return this.#view.setUint32(address + 4, high, true);
+        }
+      } catch { /* the slow path below reports it */ }
     }
+    this.#checkAccess(address, 8);
     if ((low >>> 0) !== low) throw valueError(low, 32);
     if ((high >>> 0) !== high) throw valueError(high, 32);
     this.#view.setUint32(address, low, true);
@@ -321,8 +372,17 @@ export class PhysicalMemory {
     this.#bytes.set(bytes, address);
   }
 
-  // The slow path of the checks above: a valid address above 4 GiB returns,
-  // anything else throws.
+  // The slow path of the fixed-width accesses, reached only when the fast
+  // path did not complete: the full address check, which throws unless the
+  // access is inside RAM. The `>>>` keeps the TypeError that a bigint or a
+  // symbol address has always raised.
+  #checkAccess(address: number, width: number): void {
+    if ((address >>> 0) !== address || address > this.size - width) {
+      this.#check(address, width);
+    }
+  }
+
+  // Throws unless the `width` bytes from `address` are inside RAM.
   #check(address: number, width: number): void {
     if (
       !Number.isSafeInteger(address) || address < 0 ||
@@ -346,4 +406,17 @@ function valueError(value: number | bigint, bits: number): RangeError {
   return new RangeError(
     `Invalid ${bits}-bit value ${value}: expected an integer from 0 to 2^${bits} - 1`,
   );
+}
+
+// Whether `address` is a number with no fraction: the part of the address
+// check that a DataView does not make (it would truncate 1.5 to 1).
+function isWhole(address: number): boolean {
+  return typeof address === "number" && address % 1 === 0;
+}
+
+// Whether `value` is an integer from 0 to `max` (the form of the check that
+// V8 compiles to plain compares; `(value >>> 0) === value` costs more).
+function isUint(value: number, max: number): boolean {
+  return typeof value === "number" && value >= 0 && value <= max &&
+    value % 1 === 0;
 }
