@@ -32,64 +32,6 @@ function write(port: number, width: PortWidth, value: number): void {
 }
 
 /**
- * An I/O port that can be read and written, like the `x86_64` crate's
- * `Port<T>`: `new Port(0x3f8)` is a byte port, `new Port(0xcf8, 32)` a
- * 32-bit one.
- *
- * @example Writing a byte to COM1's scratch register and reading it back
- * ```ts
- * import { strictEqual } from "node:assert/strict";
- * import { Machine } from "../../machine/mod.ts";
- *
- * new Machine({ ramSize: 1 << 20 }).run(() => {
- *   const scratch = new Port(0x3f8 + 7);
- *   scratch.write(0x5a);
- *   strictEqual(scratch.read(), 0x5a);
- * });
- * ```
- */
-export class Port {
-  /** The port number. */
-  readonly port: number;
-  /** The access width in bits. */
-  readonly width: PortWidth;
-
-  /**
-   * Names a port.
-   *
-   * @param port The port, 0 to 0xFFFF.
-   * @param width The access width, 8 bits by default.
-   * @throws {PortError} If the port or the width is invalid.
-   */
-  constructor(port: number, width: PortWidth = 8) {
-    checkPort(port, width);
-    this.port = port;
-    this.width = width;
-  }
-
-  /**
-   * Reads the port (`in`).
-   *
-   * @returns The value; all ones from a port no device claims.
-   * @throws {NoCpuError} Outside `Machine.run`.
-   */
-  read(): number {
-    return read(this.port, this.width);
-  }
-
-  /**
-   * Writes the port (`out`).
-   *
-   * @param value The value, which must fit the width.
-   * @throws {NoCpuError} Outside `Machine.run`.
-   * @throws {PortError} If the value is too wide for the port.
-   */
-  write(value: number): void {
-    write(this.port, this.width, value);
-  }
-}
-
-/**
  * An I/O port that can only be read, like the `x86_64` crate's
  * `PortReadOnly<T>`.
  *
@@ -131,6 +73,36 @@ export class PortReadOnly {
    */
   read(): number {
     return read(this.port, this.width);
+  }
+}
+
+/**
+ * An I/O port that can be read and written, like the `x86_64` crate's
+ * `Port<T>`: `new Port(0x3f8)` is a byte port, `new Port(0xcf8, 32)` a
+ * 32-bit one.
+ *
+ * @example Writing a byte to COM1's scratch register and reading it back
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { Machine } from "../../machine/mod.ts";
+ *
+ * new Machine({ ramSize: 1 << 20 }).run(() => {
+ *   const scratch = new Port(0x3f8 + 7);
+ *   scratch.write(0x5a);
+ *   strictEqual(scratch.read(), 0x5a);
+ * });
+ * ```
+ */
+export class Port extends PortReadOnly {
+  /**
+   * Writes the port (`out`).
+   *
+   * @param value The value, which must fit the width.
+   * @throws {NoCpuError} Outside `Machine.run`.
+   * @throws {PortError} If the value is too wide for the port.
+   */
+  write(value: number): void {
+    write(this.port, this.width, value);
   }
 }
 
