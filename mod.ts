@@ -23,3 +23,4 @@
  */
 export * from "./arch/x86_64/mod.ts";
 export * from "./machine/mod.ts";
+export * from "./macros/mod.ts";

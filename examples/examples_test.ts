@@ -26,3 +26,18 @@ Deno.test("COM1's stdout sink flushes a partial line when the machine stops", as
   strictEqual(new TextDecoder().decode(stdout), "no newline");
   strictEqual(code, 0);
 });
+
+Deno.test("examples/hello_kernel.ts prints the seed's lines through COM1 and halts", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", new URL("./hello_kernel.ts", import.meta.url).pathname],
+    stdin: "null",
+  }).output();
+  strictEqual(new TextDecoder().decode(stderr), "");
+  strictEqual(
+    new TextDecoder().decode(stdout),
+    "Exo-Kernel Core Library - Initialising...\r\n" +
+      "The kernel is running!\r\n" +
+      "Page table root (CR3): 0x0\r\n",
+  );
+  strictEqual(code, 0);
+});
