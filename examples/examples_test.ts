@@ -37,7 +37,7 @@ Deno.test("examples/hello_kernel.ts prints the seed's lines through COM1 and hal
     new TextDecoder().decode(stdout),
     "Exo-Kernel Core Library - Initialising...\r\n" +
       "The kernel is running!\r\n" +
-      "Page table root (CR3): 0x0\r\n",
+      "Page table root (CR3): 0x1000\r\n",
   );
   strictEqual(code, 0);
 });

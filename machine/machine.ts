@@ -2,6 +2,8 @@ import { hex } from "./_hex.ts";
 import { Cpu } from "./cpu/cpu.ts";
 import { Reg } from "./cpu/register_file.ts";
 import type { ClockMode } from "./cpu/time_stamp_counter.ts";
+import type { BootInfo } from "./boot_info.ts";
+import { buildBootPageTables } from "./boot_page_tables.ts";
 import { bindCpu } from "./current_cpu.ts";
 import { DebugExit } from "./devices/debug_exit.ts";
 import { COM1, COM2, COM3, COM4, Uart16550 } from "./devices/uart_16550.ts";
@@ -13,7 +15,7 @@ import type { SerialSource } from "./serial_source.ts";
 
 /** The settings of a {@linkcode Machine}; every one has a default. */
 export interface MachineOptions {
-  /** The RAM size in bytes, a multiple of 4096; 64 MiB by default. */
+  /** The RAM size in bytes, a multiple of 4096, at least 1 MiB; 64 MiB by default. */
   readonly ramSize?: number;
   /** The number of CPUs; 1 (SMP comes with the `sync` module). */
   readonly cpus?: number;
@@ -49,6 +51,12 @@ export interface RunOptions {
  * Kernel code runs on it through {@linkcode Machine.run}, which binds the
  * entry function to CPU 0 so that the `arch` functions act on that CPU.
  *
+ * The machine starts as a 64-bit boot loader leaves a PC: long mode, and
+ * page tables at 0x1000 (CR3) that identity-map all of RAM, writable and
+ * supervisor-only, except page 0, which is unmapped so that a null pointer
+ * faults. The entry function receives the memory map: below 1 MiB is
+ * reserved (the tables and the legacy PC area), the rest is usable.
+ *
  * @example Running a kernel entry until it halts
  * ```ts
  * import { strictEqual } from "node:assert/strict";
@@ -75,6 +83,8 @@ export class Machine {
   readonly cpus: readonly Cpu[];
   /** The serial ports COM1..COM4. */
   readonly serial: readonly Uart16550[];
+  /** What the entry function receives: the memory map and the RAM size. */
+  readonly bootInfo: BootInfo;
   #sinks: SerialSink[];
   #ran = false;
 
@@ -114,6 +124,11 @@ export class Machine {
         `Invalid TSC frequency ${tscHz}: expected a positive number`,
       );
     }
+    if (ramSize < 2 ** 20) {
+      throw new RangeError(
+        `Invalid RAM size ${ramSize}: a PC has at least 1 MiB (1048576 bytes)`,
+      );
+    }
     this.memory = new PhysicalMemory(ramSize);
     if (this.memory.size > 2 ** maxPhysAddr) {
       throw new RangeError(
@@ -132,6 +147,12 @@ export class Machine {
         tscHz,
       }),
     ];
+    const boot = buildBootPageTables(this.memory);
+    for (const cpu of this.cpus) cpu.registers.setHalves(Reg.CR3, boot.cr3, 0);
+    this.bootInfo = Object.freeze({
+      memoryMap: Object.freeze(boot.memoryMap.map((r) => Object.freeze(r))),
+      ramSize: this.memory.size,
+    });
     const com1Sink = options.sink ?? new StdoutSink();
     this.serial = [COM1, COM2, COM3, COM4].map((base, i) =>
       new Uart16550(
@@ -159,13 +180,17 @@ export class Machine {
    * wake it, a debug exit, a triple fault, or `entry` returning. The serial
    * sinks are flushed when it stops.
    *
-   * @param entry The kernel's entry point, like the seed's `_start`.
+   * @param entry The kernel's entry point, like the seed's `_start`; it
+   *   receives the boot information.
    * @param options Where the entry runs.
    * @returns Why and how the machine stopped.
    * @throws {Error} If the machine has already run, or whatever a bug in
    *   `entry` throws (simulated faults never reach the host this way).
    */
-  run(entry: () => void, options: RunOptions = {}): MachineReport {
+  run(
+    entry: (boot: BootInfo) => void,
+    options: RunOptions = {},
+  ): MachineReport {
     if (this.#ran) {
       throw new Error(
         "This machine has already run: create a new Machine to run again",
@@ -176,7 +201,7 @@ export class Machine {
     cpu.registers.set(Reg.RIP, BigInt(options.entryAddress ?? 0x10_0000));
     const previous = bindCpu(cpu);
     try {
-      entry();
+      entry(this.bootInfo);
       cpu.stop({
         reason: "returned",
         exitStatus: 0,

@@ -95,8 +95,12 @@ Deno.test("Machine.run", async (t) => {
 Deno.test("Machine options", async (t) => {
   await t.step("bad settings are rejected with what was expected", () => {
     throws(
-      () => new Machine({ ramSize: 1000 }),
-      /Invalid RAM size 1000: expected a positive multiple of 4096/,
+      () => new Machine({ ramSize: 512 * 1024 }),
+      /Invalid RAM size 524288: a PC has at least 1 MiB/,
+    );
+    throws(
+      () => new Machine({ ramSize: 2 ** 20 + 1 }),
+      /expected a positive multiple of 4096/,
     );
     throws(
       () => new Machine({ maxPhysAddr: 60 }),

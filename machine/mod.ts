@@ -25,6 +25,8 @@
  */
 export * from "./machine.ts";
 export * from "./machine_report.ts";
+export * from "./boot_info.ts";
+export { BOOT_PML4 } from "./boot_page_tables.ts";
 export { currentCpu, NoCpuError } from "./current_cpu.ts";
 export * from "./physical_memory.ts";
 export * from "./io_bus.ts";
@@ -35,6 +37,8 @@ export * from "./cpu/register_file.ts";
 export * from "./cpu/time_stamp_counter.ts";
 export * from "./cpu/exceptions.ts";
 export * from "./cpu/cpuid.ts";
+export * from "./cpu/mmu.ts";
+export * from "./cpu/tlb.ts";
 export { Msr } from "./cpu/msr.ts";
 export * from "./devices/uart_16550.ts";
 export * from "./devices/debug_exit.ts";

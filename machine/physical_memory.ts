@@ -76,6 +76,8 @@ export class PhysicalMemory {
   // fits it exactly when an 8-byte access at `a` fits RAM (the high half).
   #highView: DataView;
   #bytes: Uint8Array;
+  // The same memory as 32-bit words, for the locked read-modify-writes.
+  #words: Int32Array;
 
   /**
    * Creates zeroed RAM of `size` bytes, or wraps an existing buffer (the
@@ -100,6 +102,7 @@ export class PhysicalMemory {
     this.#lowView = new DataView(this.buffer, 0, bytes - 4);
     this.#highView = new DataView(this.buffer, 4, bytes - 4);
     this.#bytes = new Uint8Array(this.buffer, 0, bytes);
+    this.#words = new Int32Array(this.buffer, 0, bytes >> 2);
   }
 
   /**
@@ -315,6 +318,29 @@ export class PhysicalMemory {
     if ((high >>> 0) !== high) throw valueError(high, 32);
     this.#view.setUint32(address, low, true);
     this.#view.setUint32(address + 4, high, true);
+  }
+
+  /**
+   * Sets bits in the aligned 32-bit value at `address` with one atomic
+   * read-modify-write, as a `lock or` does, so CPUs on other Workers never
+   * lose each other's updates (the MMU sets page-table A and D bits so).
+   *
+   * @param address The physical address, a multiple of 4.
+   * @param bits The bits to set.
+   * @returns The value before.
+   * @throws {PhysicalAddressError} If the access is not inside RAM.
+   * @throws {RangeError} If the address is not 4-byte aligned or the bits
+   *   do not fit 32 bits.
+   */
+  orU32(address: number, bits: number): number {
+    this.#checkAccess(address, 4);
+    if (address % 4 !== 0) {
+      throw new RangeError(
+        `Unaligned atomic access at ${address}: expected a multiple of 4`,
+      );
+    }
+    if (!isUint(bits, 0xffff_ffff)) throw valueError(bits, 32);
+    return Atomics.or(this.#words, address >> 2, bits | 0) >>> 0;
   }
 
   /**

@@ -16,7 +16,7 @@
  *   kprintln("CR3: {:#x}", registers.readCr3());
  *   for (;;) registers.hlt();
  * });
- * strictEqual(sink.text(), "The kernel is running!\r\nCR3: 0x0\r\n");
+ * strictEqual(sink.text(), "The kernel is running!\r\nCR3: 0x1000\r\n");
  * ```
  *
  * @module

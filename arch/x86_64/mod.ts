@@ -13,7 +13,7 @@
  * import { registers } from "@exo-kernel/core/arch/x86_64";
  *
  * const report = new Machine({ ramSize: 1 << 20 }).run(() => {
- *   strictEqual(registers.readCr3(), 0);
+ *   strictEqual(registers.readCr3(), 0x1000); // the boot page tables
  *   for (;;) registers.hlt();
  * });
  * strictEqual(report.reason, "halted");

@@ -24,6 +24,7 @@ import {
   vectorName,
 } from "./exceptions.ts";
 import { apicBaseAfterWrite, Msr, MSR_SLOTS, msrWriteFault } from "./msr.ts";
+import { Access, Mmu } from "./mmu.ts";
 import { Reg, REG_NAMES, RegisterFile } from "./register_file.ts";
 import { type ClockMode, TimeStampCounter } from "./time_stamp_counter.ts";
 
@@ -45,6 +46,8 @@ export const CYCLES = {
   portIo: 1000,
   /** `pause`. */
   pause: 140,
+  /** `invlpg`. */
+  invlpg: 100,
   /** `cli`, `sti`, reading RFLAGS. */
   flags: 1,
 } as const;
@@ -108,6 +111,8 @@ export class Cpu {
   readonly registers: RegisterFile = new RegisterFile();
   /** The time-stamp counter. */
   readonly tsc: TimeStampCounter;
+  /** The paging unit and its TLB. */
+  readonly mmu: Mmu;
   /** The RAM this CPU reaches. */
   readonly memory: PhysicalMemory;
   /** The I/O bus this CPU reaches. */
@@ -137,6 +142,7 @@ export class Cpu {
     }
     r.setHalves(Reg.APIC_BASE, 0xfee0_0800 | (options.id === 0 ? 0x100 : 0), 0);
     this.tsc = new TimeStampCounter(r, options.clock, options.tscHz);
+    this.mmu = new Mmu(r, this.memory, this.maxPhysAddr);
   }
 
   /** CR0 bits 31..0. */
@@ -202,8 +208,198 @@ export class Cpu {
       return this.raise(Vector.GP, 0, `mov cr${n}: ${why}`);
     }
     if (n === 0) low = (low & CR0_DEFINED) | CR0_ET;
+    const old = this.registers.low(CR_SLOTS[n]);
+    const keepTlb = n === 3 && (high & 0x8000_0000) !== 0; // PCID "no flush"
     if (n === 3) high &= 0x7fff_ffff;
     this.registers.setHalves(CR_SLOTS[n], low >>> 0, high >>> 0);
+    // TLB effects of SDM 3A §4.10.4.1.
+    if (n === 3 && !keepTlb) this.mmu.tlb.flushNonGlobal();
+    if (
+      n === 4 &&
+      ((old ^ low) & CR4_PGE || (old & ~low) & CR4_PCIDE ||
+        (~old & low) & CR4_SMEP)
+    ) this.mmu.tlb.flushAll();
+  }
+
+  /**
+   * INVLPG: drops the TLB's translation of the page that holds `vaddr`,
+   * whatever its size. A non-canonical address makes it a no-op.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   */
+  invlpg(vaddr: number): void {
+    this.tsc.advance(CYCLES.invlpg);
+    if (this.#privileged("invlpg")) return;
+    if (vaddr >= -CANONICAL && vaddr < CANONICAL) this.mmu.tlb.flushPage(vaddr);
+  }
+
+  /**
+   * Translates a virtual address for an access of `size` bytes by this CPU
+   * at its CPL, delivering #GP(0) for a non-canonical address and #PF
+   * (with CR2) for a page fault, and retrying once the handler returns.
+   * The access must not cross a page; {@linkcode Cpu.readU32} and the other
+   * accessors split those.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @param access 0 read, 1 write, 2 instruction fetch.
+   * @returns The physical address.
+   */
+  translate(vaddr: number, access: Access): number {
+    for (;;) {
+      if (!(vaddr >= -CANONICAL && vaddr < CANONICAL)) {
+        this.raise(
+          Vector.GP,
+          0,
+          `${ACCESS_NAMES[access]} at non-canonical address ${
+            hexAddress(vaddr)
+          }`,
+        );
+        continue;
+      }
+      const pa = this.mmu.translate(vaddr, access, this.cpl === 3);
+      if (pa >= 0) return pa;
+      const code = this.mmu.faultCode;
+      const unsigned = BigInt.asUintN(64, BigInt(vaddr));
+      this.registers.set(Reg.CR2, unsigned);
+      this.mmu.tlb.flushPage(vaddr);
+      this.raise(
+        Vector.PF,
+        code,
+        `${ACCESS_NAMES[access]} at ${hex(unsigned)}: ${
+          describePageFault(code)
+        }`,
+      );
+    }
+  }
+
+  /**
+   * Reads a byte at a virtual address (`mov al, [vaddr]`).
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @returns The byte; 0xFF where the page maps no RAM.
+   */
+  readU8(vaddr: number): number {
+    const pa = this.translate(vaddr, Access.READ);
+    return pa < this.memory.size ? this.memory.readU8(pa) : 0xff;
+  }
+
+  /**
+   * Reads 16 bits at a virtual address, little-endian.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @returns The value.
+   */
+  readU16(vaddr: number): number {
+    if ((vaddr & 0xfff) > 0xffe) return Number(this.#readSplit(vaddr, 2));
+    const pa = this.translate(vaddr, Access.READ);
+    return pa + 2 <= this.memory.size ? this.memory.readU16(pa) : 0xffff;
+  }
+
+  /**
+   * Reads 32 bits at a virtual address, little-endian.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @returns The value.
+   */
+  readU32(vaddr: number): number {
+    if ((vaddr & 0xfff) > 0xffc) return Number(this.#readSplit(vaddr, 4));
+    const pa = this.translate(vaddr, Access.READ);
+    return pa + 4 <= this.memory.size ? this.memory.readU32(pa) : 0xffff_ffff;
+  }
+
+  /**
+   * Reads 64 bits at a virtual address, little-endian, as a `bigint`.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @returns The value.
+   */
+  readU64(vaddr: number): bigint {
+    if ((vaddr & 0xfff) > 0xff8) return this.#readSplit(vaddr, 8);
+    const pa = this.translate(vaddr, Access.READ);
+    return pa + 8 <= this.memory.size
+      ? this.memory.readU64(pa)
+      : 0xffff_ffff_ffff_ffffn;
+  }
+
+  /**
+   * Writes a byte at a virtual address (`mov [vaddr], al`).
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @param value The byte.
+   */
+  writeU8(vaddr: number, value: number): void {
+    const pa = this.translate(vaddr, Access.WRITE);
+    if (pa < this.memory.size) this.memory.writeU8(pa, value);
+  }
+
+  /**
+   * Writes 16 bits at a virtual address, little-endian.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @param value The value.
+   */
+  writeU16(vaddr: number, value: number): void {
+    if ((vaddr & 0xfff) > 0xffe) {
+      return this.#writeSplit(vaddr, 2, BigInt(value));
+    }
+    const pa = this.translate(vaddr, Access.WRITE);
+    if (pa + 2 <= this.memory.size) this.memory.writeU16(pa, value);
+  }
+
+  /**
+   * Writes 32 bits at a virtual address, little-endian.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @param value The value.
+   */
+  writeU32(vaddr: number, value: number): void {
+    if ((vaddr & 0xfff) > 0xffc) {
+      return this.#writeSplit(vaddr, 4, BigInt(value));
+    }
+    const pa = this.translate(vaddr, Access.WRITE);
+    if (pa + 4 <= this.memory.size) this.memory.writeU32(pa, value);
+  }
+
+  /**
+   * Writes 64 bits at a virtual address, little-endian.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @param value The value.
+   */
+  writeU64(vaddr: number, value: bigint): void {
+    if ((vaddr & 0xfff) > 0xff8) return this.#writeSplit(vaddr, 8, value);
+    const pa = this.translate(vaddr, Access.WRITE);
+    if (pa + 8 <= this.memory.size) this.memory.writeU64(pa, value);
+  }
+
+  // An access that crosses into the next page: both pages are translated
+  // (and may fault) before any byte moves, as on the CPU.
+  #crossing(vaddr: number, access: Access): [number, number, number] {
+    const first = 0x1000 - (vaddr & 0xfff);
+    const low = this.translate(vaddr, access);
+    const high = this.translate(vaddr + first, access);
+    return [low, high, first];
+  }
+
+  #readSplit(vaddr: number, size: number): bigint {
+    const [low, high, first] = this.#crossing(vaddr, Access.READ);
+    let value = 0n;
+    for (let i = size - 1; i >= 0; i--) {
+      const pa = i < first ? low + i : high + i - first;
+      value = value << 8n |
+        BigInt(pa < this.memory.size ? this.memory.readU8(pa) : 0xff);
+    }
+    return value;
+  }
+
+  #writeSplit(vaddr: number, size: number, value: bigint): void {
+    const [low, high, first] = this.#crossing(vaddr, Access.WRITE);
+    for (let i = 0; i < size; i++) {
+      const pa = i < first ? low + i : high + i - first;
+      if (pa < this.memory.size) {
+        this.memory.writeU8(pa, Number(value >> BigInt(8 * i) & 0xffn));
+      }
+    }
   }
 
   /**
@@ -489,6 +685,31 @@ export class Cpu {
     }
     this.registers.setHalves(Reg.RFLAGS, on ? flags | IF : flags & ~IF, 0);
   }
+}
+
+const CANONICAL = 2 ** 47;
+const CR4_PGE = 1 << 7;
+const CR4_PCIDE = 1 << 17;
+const CR4_SMEP = 1 << 20;
+const ACCESS_NAMES = ["read", "write", "instruction fetch"];
+
+function hexAddress(vaddr: number): string {
+  return Number.isSafeInteger(vaddr) && vaddr >= -(2 ** 63)
+    ? hex(BigInt.asUintN(64, BigInt(vaddr)))
+    : String(vaddr);
+}
+
+function describePageFault(code: number): string {
+  const cause = code & 8
+    ? "reserved bit set in a paging-structure entry"
+    : code & 1
+    ? "protection violation"
+    : "page not present";
+  return `${cause} (error code ${hex(code, 1)}: ${code & 1 ? "P" : "not P"}${
+    code & 2 ? " W" : " R"
+  }${code & 4 ? " U" : " S"}${code & 8 ? " RSVD" : ""}${
+    code & 16 ? " I/D" : ""
+  })`;
 }
 
 const CR_SLOTS = {

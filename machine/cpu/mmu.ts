@@ -1,0 +1,206 @@
+import type { PhysicalMemory } from "../physical_memory.ts";
+import { Reg, type RegisterFile } from "./register_file.ts";
+import { Tlb, TlbRights } from "./tlb.ts";
+
+/** The kind of a memory access. */
+export const Access = {
+  /** A data read. */
+  READ: 0,
+  /** A data write. */
+  WRITE: 1,
+  /** An instruction fetch. */
+  FETCH: 2,
+} as const;
+
+/** One of {@linkcode Access}. */
+export type Access = typeof Access[keyof typeof Access];
+
+/** The bits of a #PF error code (SDM 3A §4.7, figure 4-12). */
+export const PageFaultCode = {
+  /** 0: a non-present page; 1: a protection or reserved-bit violation. */
+  PRESENT: 1 << 0,
+  /** The access was a write. */
+  WRITE: 1 << 1,
+  /** The access was made at CPL 3. */
+  USER: 1 << 2,
+  /** A reserved bit was set in a paging-structure entry. */
+  RESERVED: 1 << 3,
+  /** The access was an instruction fetch (reported with NXE or SMEP). */
+  INSTRUCTION: 1 << 4,
+  /** A protection-key violation. */
+  PROTECTION_KEY: 1 << 5,
+} as const;
+
+const P = 1 << 0;
+const RW = 1 << 1;
+const US = 1 << 2;
+const A = 1 << 5;
+const D = 1 << 6;
+const PS = 1 << 7;
+const G = 1 << 8;
+const XD_HIGH = 0x8000_0000;
+const CR0_WP = 1 << 16;
+const CR4_PGE = 1 << 7;
+const CR4_SMEP = 1 << 20;
+const CR4_SMAP = 1 << 21;
+const EFER_NXE = 1 << 11;
+const RFLAGS_AC = 1 << 18;
+const TWO_32 = 2 ** 32;
+const UNBACKED = 0xffff_ffff;
+
+/**
+ * The paging unit of one CPU: 4-level translation through CR3 with the
+ * rights, reserved bits, A/D updates and error codes of Intel SDM 3A
+ * chapter 4, in front of a {@linkcode Tlb}.
+ *
+ * Accessed flags are set as the walk uses each entry, so a fault lower
+ * down leaves the upper entries accessed; the leaf's A (and D, for a
+ * write) are set only when the access is allowed.
+ */
+export class Mmu {
+  /** The TLB. */
+  readonly tlb: Tlb = new Tlb();
+  /** The error code of the last fault, valid after a `-1` from translate. */
+  faultCode = 0;
+  #regs: RegisterFile;
+  #memory: PhysicalMemory;
+  // Bits 51..32 of an entry that lie at or above MAXPHYADDR (reserved).
+  #reservedHigh: number;
+
+  /**
+   * Creates the paging unit of a CPU.
+   *
+   * @param regs The CPU's registers (CR0, CR3, CR4, EFER, RFLAGS, CS).
+   * @param memory The machine's RAM, where the tables live.
+   * @param maxPhysAddr MAXPHYADDR.
+   */
+  constructor(regs: RegisterFile, memory: PhysicalMemory, maxPhysAddr: number) {
+    this.#regs = regs;
+    this.#memory = memory;
+    this.#reservedHigh = (0xf_ffff & ~((1 << (maxPhysAddr - 32)) - 1)) >>> 0;
+  }
+
+  /**
+   * Translates a canonical virtual address for an access, through the TLB
+   * or a walk.
+   *
+   * @param vaddr The address, as a signed number in [−2^47, 2^47).
+   * @param access The kind of access.
+   * @param user Whether it is a user-mode access (CPL 3), which the checks
+   *   and the error code depend on.
+   * @returns The physical address, or -1 when the access faults; then
+   *   {@linkcode Mmu.faultCode} holds the #PF error code.
+   */
+  translate(vaddr: number, access: Access, user: boolean): number {
+    const tlb = this.tlb;
+    const pa = tlb.lookup(vaddr);
+    if (pa >= 0) {
+      const rights = tlb.hitRights;
+      if (this.#allowed(rights, access, user)) {
+        if (access !== Access.WRITE || rights & TlbRights.DIRTY) return pa;
+      } else {
+        // A fault drops the translation (SDM 3A §4.10.4.1) and is
+        // reported from a fresh walk, which sees the current entries.
+        tlb.flushPage(vaddr);
+      }
+    }
+    return this.#walk(vaddr, access, user);
+  }
+
+  // Whether combined rights allow an access (SDM 3A §4.6.1).
+  #allowed(rights: number, access: Access, user: boolean): boolean {
+    const regs = this.#regs;
+    const userPage = (rights & TlbRights.USER) !== 0;
+    if (access === Access.FETCH) {
+      if (rights & TlbRights.NO_EXECUTE && regs.low(Reg.EFER) & EFER_NXE) {
+        return false;
+      }
+      return user ? userPage : !(userPage && regs.low(Reg.CR4) & CR4_SMEP);
+    }
+    if (user) {
+      return userPage &&
+        (access === Access.READ || (rights & TlbRights.WRITABLE) !== 0);
+    }
+    if (
+      userPage && regs.low(Reg.CR4) & CR4_SMAP &&
+      !(regs.low(Reg.RFLAGS) & RFLAGS_AC)
+    ) return false;
+    return access === Access.READ || (rights & TlbRights.WRITABLE) !== 0 ||
+      !(regs.low(Reg.CR0) & CR0_WP);
+  }
+
+  #walk(vaddr: number, access: Access, user: boolean): number {
+    const regs = this.#regs;
+    const nxe = (regs.low(Reg.EFER) & EFER_NXE) !== 0;
+    const code = (access === Access.WRITE ? PageFaultCode.WRITE : 0) |
+      (user ? PageFaultCode.USER : 0) |
+      (access === Access.FETCH && (nxe || regs.low(Reg.CR4) & CR4_SMEP)
+        ? PageFaultCode.INSTRUCTION
+        : 0);
+    let table = (regs.low(Reg.CR3) & 0xffff_f000) +
+      (regs.high(Reg.CR3) & 0xf_ffff) * TWO_32;
+    let rights = TlbRights.WRITABLE | TlbRights.USER;
+    for (let level = 4; level >= 1; level--) {
+      const shift = 12 + 9 * (level - 1);
+      const entry = table + (Math.floor(vaddr / 2 ** shift) & 511) * 8;
+      const low = this.#read32(entry);
+      const high = this.#read32(entry + 4);
+      if (!(low & P)) return this.#fault(code);
+      const leaf = level === 1 || (level <= 3 && (low & PS) !== 0);
+      if (
+        (high & this.#reservedHigh) || (!nxe && high & XD_HIGH) ||
+        (level === 4 && low & PS) ||
+        (leaf && level === 3 && low & 0x3fff_e000) ||
+        (leaf && level === 2 && low & 0x001f_e000)
+      ) {
+        return this.#fault(
+          code | PageFaultCode.PRESENT | PageFaultCode.RESERVED,
+        );
+      }
+      if (!(low & RW)) rights &= ~TlbRights.WRITABLE;
+      if (!(low & US)) rights &= ~TlbRights.USER;
+      if (high & XD_HIGH) rights |= TlbRights.NO_EXECUTE;
+      const address = (high & 0xf_ffff) * TWO_32;
+      if (!leaf) {
+        if (!(low & A)) this.#setBits(entry, A);
+        table = address + ((low & 0xffff_f000) >>> 0);
+        continue;
+      }
+      if (!this.#allowed(rights, access, user)) {
+        return this.#fault(code | PageFaultCode.PRESENT);
+      }
+      const set = access === Access.WRITE ? A | D : A;
+      if ((low & set) !== set) this.#setBits(entry, set);
+      if (access === Access.WRITE || low & D) rights |= TlbRights.DIRTY;
+      if (low & G && regs.low(Reg.CR4) & CR4_PGE) rights |= TlbRights.GLOBAL;
+      const size = 2 ** shift;
+      const base = address +
+        ((low &
+          (level === 1
+            ? 0xffff_f000
+            : level === 2
+            ? 0xffe0_0000
+            : 0xc000_0000)) >>> 0);
+      this.tlb.fill(vaddr, base, level, rights);
+      return base + (vaddr - Math.floor(vaddr / size) * size);
+    }
+    return -1; // not reached: level 1 is always a leaf
+  }
+
+  #fault(code: number): number {
+    this.faultCode = code;
+    return -1;
+  }
+
+  // A read of a table entry half; memory beyond RAM reads all ones, so a
+  // table there faults as present with reserved bits.
+  #read32(address: number): number {
+    return address + 4 <= this.#memory.size
+      ? this.#memory.readU32(address)
+      : UNBACKED;
+  }
+
+  #setBits(address: number, bits: number): void {
+    if (address + 4 <= this.#memory.size) this.#memory.orU32(address, bits);
+  }
+}
