@@ -6,13 +6,22 @@ import {
   MemorySink,
 } from "../../machine/mod.ts";
 
-/** Runs `body` on a fresh 1 MiB machine whose COM1 goes to memory. */
+function boot(body: () => void, options: MachineOptions): MachineReport {
+  return new Machine({ ramSize: 1 << 20, sink: new MemorySink(), ...options })
+    .run(body);
+}
+
+/**
+ * Runs `body` on a fresh 1 MiB machine whose COM1 goes to memory, and
+ * checks that no fault cut it short (so every assertion in it ran).
+ */
 export function run(
   body: () => void,
   options: MachineOptions = {},
 ): MachineReport {
-  return new Machine({ ramSize: 1 << 20, sink: new MemorySink(), ...options })
-    .run(body);
+  const report = boot(body, options);
+  strictEqual(report.tripleFault, undefined, report.message);
+  return report;
 }
 
 /**
@@ -24,7 +33,7 @@ export function expectGp0(
   body: () => void,
   options: MachineOptions = {},
 ): MachineReport {
-  const report = run(body, options);
+  const report = boot(body, options);
   strictEqual(report.reason, "triple-fault", report.message);
   strictEqual(report.tripleFault?.vector, 13);
   strictEqual(report.tripleFault?.errorCode, 0);

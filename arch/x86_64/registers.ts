@@ -8,6 +8,7 @@ export * from "./control.ts";
 export * from "./msr.ts";
 export * from "./rflags.ts";
 export * from "./instructions.ts";
+export * from "./tlb.ts";
 export * from "./cr0_flags.ts";
 export * from "./cr4_flags.ts";
 export * from "./efer_flags.ts";

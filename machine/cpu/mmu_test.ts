@@ -102,6 +102,12 @@ function attempt(s: Setup, access: Access, vaddr = V, size = 8): Outcome {
   return { pa: pa! };
 }
 
+/** Runs `body` and checks that it ran to its end: no fault stopped it. */
+function runOk(machine: Machine, body: () => void): void {
+  const report = machine.run(body);
+  strictEqual(report.reason, "returned", report.message);
+}
+
 const READ = Access.READ, WRITE = Access.WRITE, FETCH = Access.FETCH;
 
 Deno.test("MMU translation", async (t) => {
@@ -111,7 +117,7 @@ Deno.test("MMU translation", async (t) => {
 
   await t.step("2 MiB and 1 GiB pages map bits 20..0 and 29..0", () => {
     const m2 = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-    m2.run(() => {
+    runOk(m2, () => {
       const cpu = prepare(m2, {});
       m2.memory.writeU64(PD + idx(V, 2) * 8, 0x20_0000n | P | RW | PS);
       strictEqual(cpu.translate(V, READ), 0x20_0000 + (V % 2 ** 21));
@@ -320,7 +326,7 @@ Deno.test("#PF error codes (SDM 3A §4.7)", async (t) => {
 
   await t.step("PAT (bit 12) of a 2 MiB page is not reserved", () => {
     const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-    machine.run(() => {
+    runOk(machine, () => {
       const cpu = prepare(machine, {});
       machine.memory.writeU64(PD + idx(V, 2) * 8, 0x20_1000n | P | RW | PS);
       strictEqual(cpu.translate(V, READ), 0x20_0000 + (V % 2 ** 21));
@@ -406,7 +412,7 @@ Deno.test("accessed and dirty flags (SDM 3A §4.8)", async (t) => {
     "a write through a TLB entry made by a read still sets D",
     () => {
       const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-      machine.run(() => {
+      runOk(machine, () => {
         const cpu = prepare(machine, {});
         cpu.readU8(V);
         cpu.writeU8(V, 7);
@@ -417,7 +423,7 @@ Deno.test("accessed and dirty flags (SDM 3A §4.8)", async (t) => {
 
   await t.step("a write to a 2 MiB page sets D in the PDE", () => {
     const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-    machine.run(() => {
+    runOk(machine, () => {
       const cpu = prepare(machine, {});
       machine.memory.writeU64(PD + idx(V, 2) * 8, 0x20_0000n | P | RW | PS);
       cpu.writeU8(V, 1);
@@ -431,7 +437,7 @@ Deno.test("accesses that cross a page boundary", async (t) => {
 
   await t.step("bytes come from both frames, little-endian", () => {
     const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-    machine.run(() => {
+    runOk(machine, () => {
       const cpu = prepare(machine, {});
       machine.memory.writeU64(
         PT + (idx(V, 1) + 1) * 8,
@@ -470,7 +476,7 @@ Deno.test("TLB (SDM 3A §4.10)", async (t) => {
 
   await t.step("a changed entry is not seen until invlpg", () => {
     const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-    machine.run(() => {
+    runOk(machine, () => {
       const cpu = prepare(machine, {});
       strictEqual(cpu.translate(V, READ), FRAME + (V % 4096));
       remap(cpu, machine);
@@ -482,7 +488,7 @@ Deno.test("TLB (SDM 3A §4.10)", async (t) => {
 
   await t.step("a CR3 load drops non-global translations", () => {
     const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-    machine.run(() => {
+    runOk(machine, () => {
       const cpu = prepare(machine, {});
       cpu.translate(V, READ);
       remap(cpu, machine);
@@ -495,7 +501,7 @@ Deno.test("TLB (SDM 3A §4.10)", async (t) => {
     "global translations survive a CR3 load when CR4.PGE = 1",
     () => {
       const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-      machine.run(() => {
+      runOk(machine, () => {
         const cpu = prepare(machine, { leaf: P | RW | G });
         cpu.translate(V, READ);
         remap(cpu, machine);
@@ -513,7 +519,7 @@ Deno.test("TLB (SDM 3A §4.10)", async (t) => {
 
   await t.step("G without CR4.PGE does not survive a CR3 load", () => {
     const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-    machine.run(() => {
+    runOk(machine, () => {
       const cpu = prepare(machine, { leaf: P | RW | G });
       cpu.writeCr(4, cpu.cr4 & ~PGE, 0);
       cpu.translate(V, READ);
@@ -541,7 +547,7 @@ Deno.test("TLB (SDM 3A §4.10)", async (t) => {
     "invlpg of a 2 MiB page drops it from any address inside",
     () => {
       const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
-      machine.run(() => {
+      runOk(machine, () => {
         const cpu = prepare(machine, {});
         machine.memory.writeU64(PD + idx(V, 2) * 8, 0x20_0000n | P | RW | PS);
         cpu.translate(V, READ);
