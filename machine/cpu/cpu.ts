@@ -372,6 +372,52 @@ export class Cpu {
     if (pa + 8 <= this.memory.size) this.memory.writeU64(pa, value);
   }
 
+  /**
+   * Copies `length` bytes out of virtual memory, page by page (like `rep
+   * movsb`: a fault part-way leaves the earlier pages read).
+   *
+   * @param vaddr The virtual address of the first byte, as a signed number.
+   * @param length The number of bytes.
+   * @returns The bytes; 0xFF where a page maps no RAM.
+   */
+  readBytes(vaddr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const chunk = Math.min(length - done, 0x1000 - ((vaddr + done) & 0xfff));
+      const pa = this.translate(vaddr + done, Access.READ);
+      if (pa + chunk <= this.memory.size) {
+        out.set(this.memory.readBytes(pa, chunk), done);
+      } else {
+        for (let i = 0; i < chunk; i++) {
+          out[done + i] = pa + i < this.memory.size
+            ? this.memory.readU8(pa + i)
+            : 0xff;
+        }
+      }
+      done += chunk;
+    }
+    return out;
+  }
+
+  /**
+   * Copies bytes into virtual memory, page by page (like `rep movsb`).
+   *
+   * @param vaddr The virtual address of the first byte, as a signed number.
+   * @param bytes The bytes.
+   */
+  writeBytes(vaddr: number, bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length;) {
+      const chunk = Math.min(
+        bytes.length - done,
+        0x1000 - ((vaddr + done) & 0xfff),
+      );
+      const pa = this.translate(vaddr + done, Access.WRITE);
+      const end = Math.min(chunk, Math.max(0, this.memory.size - pa));
+      if (end > 0) this.memory.writeBytes(pa, bytes.subarray(done, done + end));
+      done += chunk;
+    }
+  }
+
   // An access that crosses into the next page: both pages are translated
   // (and may fault) before any byte moves, as on the CPU.
   #crossing(vaddr: number, access: Access): [number, number, number] {
