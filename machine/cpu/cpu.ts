@@ -120,6 +120,17 @@ export class Cpu {
   /** MAXPHYADDR. */
   readonly maxPhysAddr: number;
   #stopped: MachineStopped | undefined;
+  // The last page translated for a read and for a write: a one-entry cache
+  // in front of the TLB, valid while no flush and no register write has
+  // happened since (TLB generation and register-file version unchanged).
+  #readPage = Number.NaN;
+  #readFrame = 0;
+  #readTlb = -1;
+  #readRegs = -1;
+  #writePage = Number.NaN;
+  #writeFrame = 0;
+  #writeTlb = -1;
+  #writeRegs = -1;
 
   /**
    * Creates a CPU in its boot state.
@@ -245,6 +256,13 @@ export class Cpu {
    * @returns The physical address.
    */
   translate(vaddr: number, access: Access): number {
+    if (vaddr >= -CANONICAL && vaddr < CANONICAL) {
+      const pa = this.mmu.translate(vaddr, access, this.cpl === 3);
+      if (pa >= 0) {
+        this.#remember(vaddr, pa, access);
+        return pa;
+      }
+    }
     for (;;) {
       if (!(vaddr >= -CANONICAL && vaddr < CANONICAL)) {
         this.raise(
@@ -257,7 +275,10 @@ export class Cpu {
         continue;
       }
       const pa = this.mmu.translate(vaddr, access, this.cpl === 3);
-      if (pa >= 0) return pa;
+      if (pa >= 0) {
+        this.#remember(vaddr, pa, access);
+        return pa;
+      }
       const code = this.mmu.faultCode;
       const unsigned = BigInt.asUintN(64, BigInt(vaddr));
       this.registers.set(Reg.CR2, unsigned);
@@ -272,6 +293,42 @@ export class Cpu {
     }
   }
 
+  #remember(vaddr: number, pa: number, access: Access): void {
+    const offset = vaddr & 0xfff;
+    if (pa - offset + 0x1000 > this.memory.size) return; // not all RAM
+    if (access === Access.READ) {
+      this.#readPage = vaddr - offset;
+      this.#readFrame = pa - offset;
+      this.#readTlb = this.mmu.tlb.generation;
+      this.#readRegs = this.registers.version;
+    } else if (access === Access.WRITE) {
+      this.#writePage = vaddr - offset;
+      this.#writeFrame = pa - offset;
+      this.#writeTlb = this.mmu.tlb.generation;
+      this.#writeRegs = this.registers.version;
+    }
+  }
+
+  // The physical address of a read of `size` bytes that stays in the last
+  // page read, or -1.
+  #lastRead(vaddr: number, size: number): number {
+    const offset = vaddr & 0xfff;
+    return vaddr - offset === this.#readPage && offset <= 0x1000 - size &&
+        this.#readTlb === this.mmu.tlb.generation &&
+        this.#readRegs === this.registers.version
+      ? this.#readFrame + offset
+      : -1;
+  }
+
+  #lastWrite(vaddr: number, size: number): number {
+    const offset = vaddr & 0xfff;
+    return vaddr - offset === this.#writePage && offset <= 0x1000 - size &&
+        this.#writeTlb === this.mmu.tlb.generation &&
+        this.#writeRegs === this.registers.version
+      ? this.#writeFrame + offset
+      : -1;
+  }
+
   /**
    * Reads a byte at a virtual address (`mov al, [vaddr]`).
    *
@@ -279,6 +336,8 @@ export class Cpu {
    * @returns The byte; 0xFF where the page maps no RAM.
    */
   readU8(vaddr: number): number {
+    const last = this.#lastRead(vaddr, 1);
+    if (last >= 0) return this.memory.readU8(last);
     const pa = this.translate(vaddr, Access.READ);
     return pa < this.memory.size ? this.memory.readU8(pa) : 0xff;
   }
@@ -290,6 +349,8 @@ export class Cpu {
    * @returns The value.
    */
   readU16(vaddr: number): number {
+    const last = this.#lastRead(vaddr, 2);
+    if (last >= 0) return this.memory.readU16(last);
     if ((vaddr & 0xfff) > 0xffe) return Number(this.#readSplit(vaddr, 2));
     const pa = this.translate(vaddr, Access.READ);
     return pa + 2 <= this.memory.size ? this.memory.readU16(pa) : 0xffff;
@@ -302,6 +363,8 @@ export class Cpu {
    * @returns The value.
    */
   readU32(vaddr: number): number {
+    const last = this.#lastRead(vaddr, 4);
+    if (last >= 0) return this.memory.readU32(last);
     if ((vaddr & 0xfff) > 0xffc) return Number(this.#readSplit(vaddr, 4));
     const pa = this.translate(vaddr, Access.READ);
     return pa + 4 <= this.memory.size ? this.memory.readU32(pa) : 0xffff_ffff;
@@ -314,6 +377,8 @@ export class Cpu {
    * @returns The value.
    */
   readU64(vaddr: number): bigint {
+    const last = this.#lastRead(vaddr, 8);
+    if (last >= 0) return this.memory.readU64(last);
     if ((vaddr & 0xfff) > 0xff8) return this.#readSplit(vaddr, 8);
     const pa = this.translate(vaddr, Access.READ);
     return pa + 8 <= this.memory.size
@@ -328,6 +393,8 @@ export class Cpu {
    * @param value The byte.
    */
   writeU8(vaddr: number, value: number): void {
+    const last = this.#lastWrite(vaddr, 1);
+    if (last >= 0) return this.memory.writeU8(last, value);
     const pa = this.translate(vaddr, Access.WRITE);
     if (pa < this.memory.size) this.memory.writeU8(pa, value);
   }
@@ -339,6 +406,8 @@ export class Cpu {
    * @param value The value.
    */
   writeU16(vaddr: number, value: number): void {
+    const last = this.#lastWrite(vaddr, 2);
+    if (last >= 0) return this.memory.writeU16(last, value);
     if ((vaddr & 0xfff) > 0xffe) {
       return this.#writeSplit(vaddr, 2, BigInt(value));
     }
@@ -353,6 +422,8 @@ export class Cpu {
    * @param value The value.
    */
   writeU32(vaddr: number, value: number): void {
+    const last = this.#lastWrite(vaddr, 4);
+    if (last >= 0) return this.memory.writeU32(last, value);
     if ((vaddr & 0xfff) > 0xffc) {
       return this.#writeSplit(vaddr, 4, BigInt(value));
     }
@@ -367,6 +438,8 @@ export class Cpu {
    * @param value The value.
    */
   writeU64(vaddr: number, value: bigint): void {
+    const last = this.#lastWrite(vaddr, 8);
+    if (last >= 0) return this.memory.writeU64(last, value);
     if ((vaddr & 0xfff) > 0xff8) return this.#writeSplit(vaddr, 8, value);
     const pa = this.translate(vaddr, Access.WRITE);
     if (pa + 8 <= this.memory.size) this.memory.writeU64(pa, value);

@@ -46,6 +46,9 @@ const CR4_SMAP = 1 << 21;
 const EFER_NXE = 1 << 11;
 const RFLAGS_AC = 1 << 18;
 const TWO_32 = 2 ** 32;
+// The bytes mapped by one entry at each level (index = level).
+const PAGE_SIZES = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39];
+const WRITABLE_DIRTY = TlbRights.WRITABLE | TlbRights.DIRTY;
 const UNBACKED = 0xffff_ffff;
 
 /**
@@ -96,6 +99,15 @@ export class Mmu {
     const pa = tlb.lookup(vaddr);
     if (pa >= 0) {
       const rights = tlb.hitRights;
+      // The common case needs no register: the kernel reading its own page,
+      // or writing it once it is writable and dirty.
+      if (!user && !(rights & TlbRights.USER)) {
+        if (access === Access.READ) return pa;
+        if (
+          access === Access.WRITE &&
+          (rights & WRITABLE_DIRTY) === WRITABLE_DIRTY
+        ) return pa;
+      }
       if (this.#allowed(rights, access, user)) {
         if (access !== Access.WRITE || rights & TlbRights.DIRTY) return pa;
       } else {
@@ -141,8 +153,14 @@ export class Mmu {
       (regs.high(Reg.CR3) & 0xf_ffff) * TWO_32;
     let rights = TlbRights.WRITABLE | TlbRights.USER;
     for (let level = 4; level >= 1; level--) {
-      const shift = 12 + 9 * (level - 1);
-      const entry = table + (Math.floor(vaddr / 2 ** shift) & 511) * 8;
+      // Bits 20..12 and 29..21 lie in the low 32 bits, where `>>>` reads
+      // them (negative addresses too); bits 38..30 and 47..39 need a divide.
+      const index = level === 1
+        ? (vaddr >>> 12) & 511
+        : level === 2
+        ? (vaddr >>> 21) & 511
+        : Math.floor(vaddr / PAGE_SIZES[level]!) & 511;
+      const entry = table + index * 8;
       const low = this.#read32(entry);
       const high = this.#read32(entry + 4);
       if (!(low & P)) return this.#fault(code);
@@ -173,7 +191,6 @@ export class Mmu {
       if ((low & set) !== set) this.#setBits(entry, set);
       if (access === Access.WRITE || low & D) rights |= TlbRights.DIRTY;
       if (low & G && regs.low(Reg.CR4) & CR4_PGE) rights |= TlbRights.GLOBAL;
-      const size = 2 ** shift;
       const base = address +
         ((low &
           (level === 1
@@ -182,7 +199,7 @@ export class Mmu {
             ? 0xffe0_0000
             : 0xc000_0000)) >>> 0);
       this.tlb.fill(vaddr, base, level, rights);
-      return base + (vaddr - Math.floor(vaddr / size) * size);
+      return base + (vaddr & (PAGE_SIZES[level]! - 1)); // low bits: fits `&`
     }
     return -1; // not reached: level 1 is always a leaf
   }

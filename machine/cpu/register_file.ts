@@ -113,6 +113,12 @@ export const REG_NAMES: readonly string[] = Object.keys(Reg);
 export class RegisterFile {
   /** The register file's storage, `8 × REG_NAMES.length` bytes. */
   readonly view: DataView;
+  /**
+   * Counts the writes through {@linkcode RegisterFile.set} and
+   * {@linkcode RegisterFile.setHalves}, so that state derived from the
+   * registers (the CPU's last-page translation cache) knows it is stale.
+   */
+  version = 0;
 
   /** Creates a register file with every slot zero. */
   constructor() {
@@ -136,6 +142,7 @@ export class RegisterFile {
    * @param value The value; negative values are taken modulo 2^64.
    */
   set(reg: Reg, value: bigint): void {
+    this.version++;
     this.view.setBigUint64(reg * 8, BigInt.asUintN(64, value), true);
   }
 
@@ -167,6 +174,7 @@ export class RegisterFile {
    * @param high Bits 63..32.
    */
   setHalves(reg: Reg, low: number, high: number): void {
+    this.version++;
     this.view.setUint32(reg * 8, low, true);
     this.view.setUint32(reg * 8 + 4, high, true);
   }

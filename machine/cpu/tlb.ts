@@ -19,8 +19,9 @@ export const TlbRights = {
 class TlbArray {
   readonly shift: number;
   readonly pageSize: number;
+  // Bits of an address inside a page: 0xfff, 0x1f_ffff or 0x3fff_ffff.
+  readonly offsetMask: number;
   readonly mask: number;
-  // Virtual page number (address >> shift, as a signed integer); NaN = empty.
   readonly tags: Float64Array;
   // Physical base address of the page.
   readonly frames: Float64Array;
@@ -31,7 +32,9 @@ class TlbArray {
   constructor(shift: number, entries: number) {
     this.shift = shift;
     this.pageSize = 2 ** shift;
+    this.offsetMask = this.pageSize - 1;
     this.mask = entries - 1;
+    // Tags are page base addresses; NaN never equals one.
     this.tags = new Float64Array(entries).fill(Number.NaN);
     this.frames = new Float64Array(entries);
     this.stamps = new Uint32Array(entries);
@@ -59,14 +62,18 @@ export class Tlb {
   validFrom = 1;
   /** Global entries older than this are gone. */
   globalValidFrom = 1;
+  /** Counts every flush, of a page or more, for caches in front of the TLB. */
+  generation = 0;
 
   /** Drops every non-global translation (a CR3 load). */
   flushNonGlobal(): void {
+    this.generation++;
     this.validFrom = ++this.epoch;
   }
 
   /** Drops every translation, global ones too (CR4.PGE toggled). */
   flushAll(): void {
+    this.generation++;
     this.validFrom = this.globalValidFrom = ++this.epoch;
   }
 
@@ -75,6 +82,7 @@ export class Tlb {
    * size (`invlpg`, or a page fault at that address).
    */
   flushPage(vaddr: number): void {
+    this.generation++;
     drop(this.small, vaddr);
     drop(this.large, vaddr);
     drop(this.huge, vaddr);
@@ -94,9 +102,8 @@ export class Tlb {
       : level === 2
       ? this.large
       : this.huge;
-    const vpn = Math.floor(vaddr / array.pageSize);
-    const i = vpn & array.mask;
-    array.tags[i] = vpn;
+    const i = slot(array, vaddr);
+    array.tags[i] = vaddr - (vaddr & array.offsetMask);
     array.frames[i] = base;
     array.stamps[i] = this.epoch;
     array.rights[i] = rights;
@@ -107,26 +114,50 @@ export class Tlb {
    * entry's rights left in {@linkcode Tlb.hitRights}, or -1 on a miss.
    */
   lookup(vaddr: number): number {
-    const pa = this.#probe(this.small, vaddr);
-    if (pa >= 0) return pa;
-    const large = this.#probe(this.large, vaddr);
-    return large >= 0 ? large : this.#probe(this.huge, vaddr);
+    // `&` on a number keeps its low 32 bits in two's complement, so these
+    // are the page base and slot for higher-half (negative) addresses too.
+    const small = this.small;
+    const offset = vaddr & 0xfff;
+    let i = (vaddr >>> 12) & 1023;
+    if (small.tags[i] === vaddr - offset) {
+      const rights = small.rights[i]!;
+      if (
+        small.stamps[i]! >= this.validFrom || this.#globalLive(small, i, rights)
+      ) {
+        this.hitRights = rights;
+        return small.frames[i]! + offset;
+      }
+    }
+    const large = this.large;
+    const largeOffset = vaddr & 0x1f_ffff;
+    i = (vaddr >>> 21) & 63;
+    if (large.tags[i] === vaddr - largeOffset) {
+      const rights = large.rights[i]!;
+      if (
+        large.stamps[i]! >= this.validFrom || this.#globalLive(large, i, rights)
+      ) {
+        this.hitRights = rights;
+        return large.frames[i]! + largeOffset;
+      }
+    }
+    const huge = this.huge;
+    const hugeOffset = vaddr & 0x3fff_ffff;
+    i = slot(huge, vaddr);
+    if (huge.tags[i] === vaddr - hugeOffset) {
+      const rights = huge.rights[i]!;
+      if (
+        huge.stamps[i]! >= this.validFrom || this.#globalLive(huge, i, rights)
+      ) {
+        this.hitRights = rights;
+        return huge.frames[i]! + hugeOffset;
+      }
+    }
+    return -1;
   }
 
-  #probe(array: TlbArray, vaddr: number): number {
-    const vpn = Math.floor(vaddr / array.pageSize);
-    const i = vpn & array.mask;
-    if (array.tags[i] !== vpn) return -1;
-    const rights = array.rights[i]!;
-    const stamp = array.stamps[i]!;
-    if (
-      stamp < this.validFrom &&
-      !(rights & TlbRights.GLOBAL && stamp >= this.globalValidFrom)
-    ) {
-      return -1;
-    }
-    this.hitRights = rights;
-    return array.frames[i]! + (vaddr - vpn * array.pageSize);
+  #globalLive(array: TlbArray, i: number, rights: number): boolean {
+    return (rights & TlbRights.GLOBAL) !== 0 &&
+      array.stamps[i]! >= this.globalValidFrom;
   }
 
   /** The rights of the last hit of {@linkcode Tlb.lookup}. */
@@ -158,8 +189,15 @@ export class Tlb {
   }
 }
 
+function slot(array: TlbArray, vaddr: number): number {
+  return array.shift < 30
+    ? (vaddr >>> array.shift) & array.mask
+    : Math.floor(vaddr / array.pageSize) & array.mask;
+}
+
 function drop(array: TlbArray, vaddr: number): void {
-  const vpn = Math.floor(vaddr / array.pageSize);
-  const i = vpn & array.mask;
-  if (array.tags[i] === vpn) array.tags[i] = Number.NaN;
+  const i = slot(array, vaddr);
+  if (array.tags[i] === vaddr - (vaddr & array.offsetMask)) {
+    array.tags[i] = Number.NaN;
+  }
 }
