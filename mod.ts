@@ -24,3 +24,4 @@
 export * from "./arch/x86_64/mod.ts";
 export * from "./machine/mod.ts";
 export * from "./macros/mod.ts";
+export * from "./memory/mod.ts";

@@ -19,7 +19,7 @@ const P = 1n,
   XD = 1n << 63n;
 const PML4 = 0x20_0000, PDPT = 0x20_1000, PD = 0x20_2000, PT = 0x20_3000;
 const FRAME = 0x30_0000, FRAME2 = 0x30_1000;
-// A lower-half address with distinct indices: 0x24 / 0x1a / 0xb3 / 0x1c5.
+// A lower-half address with distinct indices at every level.
 const V = 0x0000_1206_9671_c5a8;
 const V_PAGE = V - (V % 4096);
 const idx = (v: number, level: number) =>

@@ -50,12 +50,10 @@ class TlbArray {
  * clearing the arrays.
  */
 export class Tlb {
-  /** 4 KiB pages, 1024 entries. */
-  readonly small: TlbArray = new TlbArray(12, 1024);
-  /** 2 MiB pages, 64 entries. */
-  readonly large: TlbArray = new TlbArray(21, 64);
-  /** 1 GiB pages, 16 entries. */
-  readonly huge: TlbArray = new TlbArray(30, 16);
+  // 4 KiB pages, 1024 entries; 2 MiB pages, 64; 1 GiB pages, 16.
+  #small: TlbArray = new TlbArray(12, 1024);
+  #large: TlbArray = new TlbArray(21, 64);
+  #huge: TlbArray = new TlbArray(30, 16);
   /** The epoch of the entries filled now. */
   epoch = 1;
   /** Entries older than this are gone, unless global. */
@@ -83,9 +81,9 @@ export class Tlb {
    */
   flushPage(vaddr: number): void {
     this.generation++;
-    drop(this.small, vaddr);
-    drop(this.large, vaddr);
-    drop(this.huge, vaddr);
+    drop(this.#small, vaddr);
+    drop(this.#large, vaddr);
+    drop(this.#huge, vaddr);
   }
 
   /**
@@ -98,10 +96,10 @@ export class Tlb {
    */
   fill(vaddr: number, base: number, level: number, rights: number): void {
     const array = level === 1
-      ? this.small
+      ? this.#small
       : level === 2
-      ? this.large
-      : this.huge;
+      ? this.#large
+      : this.#huge;
     const i = slot(array, vaddr);
     array.tags[i] = vaddr - (vaddr & array.offsetMask);
     array.frames[i] = base;
@@ -116,7 +114,7 @@ export class Tlb {
   lookup(vaddr: number): number {
     // `&` on a number keeps its low 32 bits in two's complement, so these
     // are the page base and slot for higher-half (negative) addresses too.
-    const small = this.small;
+    const small = this.#small;
     const offset = vaddr & 0xfff;
     let i = (vaddr >>> 12) & 1023;
     if (small.tags[i] === vaddr - offset) {
@@ -128,7 +126,7 @@ export class Tlb {
         return small.frames[i]! + offset;
       }
     }
-    const large = this.large;
+    const large = this.#large;
     const largeOffset = vaddr & 0x1f_ffff;
     i = (vaddr >>> 21) & 63;
     if (large.tags[i] === vaddr - largeOffset) {
@@ -140,7 +138,7 @@ export class Tlb {
         return large.frames[i]! + largeOffset;
       }
     }
-    const huge = this.huge;
+    const huge = this.#huge;
     const hugeOffset = vaddr & 0x3fff_ffff;
     i = slot(huge, vaddr);
     if (huge.tags[i] === vaddr - hugeOffset) {
@@ -182,9 +180,9 @@ export class Tlb {
       return n;
     };
     return {
-      small: count(this.small),
-      large: count(this.large),
-      huge: count(this.huge),
+      small: count(this.#small),
+      large: count(this.#large),
+      huge: count(this.#huge),
     };
   }
 }
