@@ -9,6 +9,7 @@ export * from "./msr.ts";
 export * from "./rflags.ts";
 export * from "./instructions.ts";
 export * from "./tlb.ts";
+export * from "./pkru.ts";
 export * from "./cr0_flags.ts";
 export * from "./cr4_flags.ts";
 export * from "./efer_flags.ts";

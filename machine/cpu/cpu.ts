@@ -597,6 +597,33 @@ export class Cpu {
     return this.registers.low(Reg.RFLAGS);
   }
 
+  /**
+   * RDPKRU: the protection-key rights register. #UD unless CR4.PKE = 1.
+   *
+   * @returns PKRU.
+   */
+  rdpkru(): number {
+    if (!(this.cr4 & CR4_PKE)) {
+      this.raise(Vector.UD, 0, "rdpkru with CR4.PKE = 0");
+      return 0;
+    }
+    return this.registers.low(Reg.PKRU);
+  }
+
+  /**
+   * WRPKRU: sets the protection-key rights register; for key k, bit 2k is
+   * AD (access disable) and bit 2k + 1 WD (write disable). #UD unless
+   * CR4.PKE = 1.
+   *
+   * @param value The new PKRU, 32 bits.
+   */
+  wrpkru(value: number): void {
+    if (!(this.cr4 & CR4_PKE)) {
+      return this.raise(Vector.UD, 0, "wrpkru with CR4.PKE = 0");
+    }
+    this.registers.setHalves(Reg.PKRU, value >>> 0, 0);
+  }
+
   /** CLI: clears RFLAGS.IF. At CPL > IOPL it raises #GP(0). */
   cli(): void {
     this.#setInterruptFlag(false);
@@ -810,6 +837,7 @@ const CANONICAL = 2 ** 47;
 const CR4_PGE = 1 << 7;
 const CR4_PCIDE = 1 << 17;
 const CR4_SMEP = 1 << 20;
+const CR4_PKE = 1 << 22;
 const ACCESS_NAMES = ["read", "write", "instruction fetch"];
 
 function hexAddress(vaddr: number): string {

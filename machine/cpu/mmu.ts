@@ -43,6 +43,7 @@ const CR0_WP = 1 << 16;
 const CR4_PGE = 1 << 7;
 const CR4_SMEP = 1 << 20;
 const CR4_SMAP = 1 << 21;
+const CR4_PKE = 1 << 22;
 const EFER_NXE = 1 << 11;
 const RFLAGS_AC = 1 << 18;
 const TWO_32 = 2 ** 32;
@@ -108,7 +109,10 @@ export class Mmu {
           (rights & WRITABLE_DIRTY) === WRITABLE_DIRTY
         ) return pa;
       }
-      if (this.#allowed(rights, access, user)) {
+      if (
+        this.#allowed(rights, access, user) &&
+        !this.#keyDenies(rights, access, user)
+      ) {
         if (access !== Access.WRITE || rights & TlbRights.DIRTY) return pa;
       } else {
         // A fault drops the translation (SDM 3A §4.10.4.1) and is
@@ -139,6 +143,24 @@ export class Mmu {
     ) return false;
     return access === Access.READ || (rights & TlbRights.WRITABLE) !== 0 ||
       !(regs.low(Reg.CR0) & CR0_WP);
+  }
+
+  // Protection keys (SDM 3A §4.6.2): with CR4.PKE, a data access to a user
+  // page is checked against PKRU's AD and WD bits for the page's key; WD
+  // binds supervisor writes only when CR0.WP = 1. Fetches are not checked.
+  #keyDenies(rights: number, access: Access, user: boolean): boolean {
+    const regs = this.#regs;
+    if (
+      access === Access.FETCH || !(rights & TlbRights.USER) ||
+      !(regs.low(Reg.CR4) & CR4_PKE)
+    ) {
+      return false;
+    }
+    const key = rights >>> TlbRights.PKEY_SHIFT & 0xf;
+    const pkru = regs.low(Reg.PKRU);
+    if (pkru >>> (2 * key) & 1) return true; // access disable
+    return access === Access.WRITE && (pkru >>> (2 * key + 1) & 1) !== 0 &&
+      (user || (regs.low(Reg.CR0) & CR0_WP) !== 0); // write disable
   }
 
   #walk(vaddr: number, access: Access, user: boolean): number {
@@ -184,8 +206,14 @@ export class Mmu {
         table = address + ((low & 0xffff_f000) >>> 0);
         continue;
       }
+      rights |= (high >>> 27 & 0xf) << TlbRights.PKEY_SHIFT;
       if (!this.#allowed(rights, access, user)) {
         return this.#fault(code | PageFaultCode.PRESENT);
+      }
+      if (this.#keyDenies(rights, access, user)) {
+        return this.#fault(
+          code | PageFaultCode.PRESENT | PageFaultCode.PROTECTION_KEY,
+        );
       }
       const set = access === Access.WRITE ? A | D : A;
       if ((low & set) !== set) this.#setBits(entry, set);

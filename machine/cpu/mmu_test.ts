@@ -31,6 +31,8 @@ const WP = 1 << 16,
   PGE = 1 << 7,
   NXE = 1 << 11,
   AC = 1 << 18;
+const PKE = 1 << 22;
+const KEY1 = 1n << 59n; // protection key 1 in entry bits 62..59
 
 interface Setup {
   /** Flags of the PML4E, PDPTE and PDE, P | RW by default. */
@@ -44,6 +46,7 @@ interface Setup {
   eferClear?: number;
   rflags?: number;
   maxPhysAddr?: number;
+  pkru?: number;
 }
 
 /** A machine whose CR3 maps V (4 KiB page) to FRAME through fresh tables. */
@@ -68,6 +71,7 @@ function prepare(machine: Machine, s: Setup): Cpu {
   r.setHalves(Reg.EFER, r.low(Reg.EFER) & ~(s.eferClear ?? 0), 0);
   r.setHalves(Reg.RFLAGS, 2 | (s.rflags ?? 0), 0);
   if (s.cpl === 3) r.setHalves(Reg.CS, 0x2b, 0);
+  r.setHalves(Reg.PKRU, s.pkru ?? 0, 0);
   return cpu;
 }
 
@@ -274,6 +278,55 @@ Deno.test("#PF error codes (SDM 3A §4.7)", async (t) => {
       READ,
       0b01101,
     ],
+    // Protection keys (SDM 3A §4.6.2): PKRU bit 2k is AD, bit 2k + 1 WD.
+    [
+      "PK: user read with AD set for the key",
+      {
+        leaf: P | RW | US | KEY1,
+        upper: P | RW | US,
+        cpl: 3,
+        cr4: PKE,
+        pkru: 0b0100,
+      },
+      READ,
+      0b100101,
+    ],
+    [
+      "PK: supervisor read of a user page with AD set",
+      { leaf: P | RW | US | KEY1, upper: P | RW | US, cr4: PKE, pkru: 0b0100 },
+      READ,
+      0b100001,
+    ],
+    [
+      "PK: user write with WD set",
+      {
+        leaf: P | RW | US | KEY1,
+        upper: P | RW | US,
+        cpl: 3,
+        cr4: PKE,
+        pkru: 0b1000,
+      },
+      WRITE,
+      0b100111,
+    ],
+    [
+      "PK: supervisor write with WD and CR0.WP",
+      { leaf: P | RW | US | KEY1, upper: P | RW | US, cr4: PKE, pkru: 0b1000 },
+      WRITE,
+      0b100011,
+    ],
+    [
+      "PK: a page-rights fault is reported without PK",
+      {
+        leaf: P | US | KEY1,
+        upper: P | RW | US,
+        cpl: 3,
+        cr4: PKE,
+        pkru: 0b1100,
+      },
+      WRITE,
+      0b00111,
+    ],
   ];
   for (const [name, setup, access, code] of cases) {
     await t.step(name, () => {
@@ -367,6 +420,40 @@ Deno.test("rights that do not fault (SDM 3A §4.6)", async (t) => {
       cpl: 3,
       cr4: SMAP,
     }, READ],
+    ["PK: WD does not stop a user read", {
+      leaf: P | RW | US | KEY1,
+      upper: P | RW | US,
+      cpl: 3,
+      cr4: PKE,
+      pkru: 0b1000,
+    }, READ],
+    ["PK: WD binds a supervisor write only with CR0.WP", {
+      leaf: P | RW | US | KEY1,
+      upper: P | RW | US,
+      cr4: PKE,
+      pkru: 0b1000,
+      cr0Clear: WP,
+    }, WRITE],
+    ["PK: keys are ignored without CR4.PKE", {
+      leaf: P | RW | US | KEY1,
+      upper: P | RW | US,
+      cpl: 3,
+      pkru: 0b1100,
+    }, WRITE],
+    ["PK: key 0's rights do not apply to key 1", {
+      leaf: P | RW | US | KEY1,
+      upper: P | RW | US,
+      cpl: 3,
+      cr4: PKE,
+      pkru: 0b0011,
+    }, WRITE],
+    ["PK: instruction fetches are not checked", {
+      leaf: P | US | KEY1,
+      upper: P | RW | US,
+      cpl: 3,
+      cr4: PKE,
+      pkru: 0b0100,
+    }, FETCH],
   ];
   for (const [name, setup, access] of allowed) {
     await t.step(name, () => {

@@ -86,6 +86,8 @@ export const Reg = {
   FS: 39,
   /** The GS selector. */
   GS: 40,
+  /** PKRU, the protection-key rights of user pages (SDM 3A §4.6.2). */
+  PKRU: 41,
 } as const;
 
 /** The number of a register-file slot, one of the values of {@linkcode Reg}. */

@@ -13,6 +13,8 @@ export const TlbRights = {
   DIRTY: 8,
   /** G was set in the leaf with CR4.PGE = 1: it survives a CR3 load. */
   GLOBAL: 16,
+  /** Bits 8..5 hold the leaf's protection key (entry bits 62..59). */
+  PKEY_SHIFT: 5,
 } as const;
 
 /** One of the TLB's three arrays: 4 KiB, 2 MiB or 1 GiB translations. */
@@ -27,7 +29,7 @@ class TlbArray {
   readonly frames: Float64Array;
   // The flush epoch at which the entry was filled.
   readonly stamps: Uint32Array;
-  readonly rights: Uint8Array;
+  readonly rights: Uint16Array;
 
   constructor(shift: number, entries: number) {
     this.shift = shift;
@@ -38,7 +40,7 @@ class TlbArray {
     this.tags = new Float64Array(entries).fill(Number.NaN);
     this.frames = new Float64Array(entries);
     this.stamps = new Uint32Array(entries);
-    this.rights = new Uint8Array(entries);
+    this.rights = new Uint16Array(entries);
   }
 }
 
