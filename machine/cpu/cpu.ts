@@ -120,17 +120,16 @@ export class Cpu {
   /** MAXPHYADDR. */
   readonly maxPhysAddr: number;
   #stopped: MachineStopped | undefined;
-  // The last page translated for a read and for a write: a one-entry cache
-  // in front of the TLB, valid while no flush and no register write has
-  // happened since (TLB generation and register-file version unchanged).
-  #readPage = Number.NaN;
-  #readFrame = 0;
-  #readTlb = -1;
-  #readRegs = -1;
-  #writePage = Number.NaN;
-  #writeFrame = 0;
-  #writeTlb = -1;
-  #writeRegs = -1;
+  // A direct-mapped cache of 4 KiB page translations in front of the TLB,
+  // for the accessors' fast path: an entry says "reads (or writes) of this
+  // page were allowed at stamp s", where the stamp is the TLB's flush count
+  // plus the register file's write count. Any flush or register write
+  // changes the stamp and so retires every entry at once; the TLB, which
+  // holds the architectural state, is then asked again.
+  #fastPages = new Float64Array(FAST_ENTRIES).fill(Number.NaN);
+  #fastFrames = new Float64Array(FAST_ENTRIES);
+  #fastRead = new Float64Array(FAST_ENTRIES);
+  #fastWrite = new Float64Array(FAST_ENTRIES);
 
   /**
    * Creates a CPU in its boot state.
@@ -295,37 +294,38 @@ export class Cpu {
 
   #remember(vaddr: number, pa: number, access: Access): void {
     const offset = vaddr & 0xfff;
-    if (pa - offset + 0x1000 > this.memory.size) return; // not all RAM
-    if (access === Access.READ) {
-      this.#readPage = vaddr - offset;
-      this.#readFrame = pa - offset;
-      this.#readTlb = this.mmu.tlb.generation;
-      this.#readRegs = this.registers.version;
-    } else if (access === Access.WRITE) {
-      this.#writePage = vaddr - offset;
-      this.#writeFrame = pa - offset;
-      this.#writeTlb = this.mmu.tlb.generation;
-      this.#writeRegs = this.registers.version;
+    if (access === Access.FETCH || pa - offset + 0x1000 > this.memory.size) {
+      return;
     }
+    const i = (vaddr >>> 12) & FAST_MASK;
+    const page = vaddr - offset;
+    const stamp = this.mmu.tlb.generation + this.registers.version;
+    if (this.#fastPages[i] !== page || this.#fastFrames[i] !== pa - offset) {
+      this.#fastPages[i] = page;
+      this.#fastFrames[i] = pa - offset;
+      this.#fastRead[i] = this.#fastWrite[i] = -1;
+    }
+    if (access === Access.READ) this.#fastRead[i] = stamp;
+    else this.#fastWrite[i] = stamp;
   }
 
-  // The physical address of a read of `size` bytes that stays in the last
-  // page read, or -1.
+  // The physical address of a read of `size` bytes inside one page that
+  // the fast cache allows now, or -1.
   #lastRead(vaddr: number, size: number): number {
     const offset = vaddr & 0xfff;
-    return vaddr - offset === this.#readPage && offset <= 0x1000 - size &&
-        this.#readTlb === this.mmu.tlb.generation &&
-        this.#readRegs === this.registers.version
-      ? this.#readFrame + offset
+    const i = (vaddr >>> 12) & FAST_MASK;
+    return this.#fastPages[i] === vaddr - offset && offset <= 0x1000 - size &&
+        this.#fastRead[i] === this.mmu.tlb.generation + this.registers.version
+      ? this.#fastFrames[i]! + offset
       : -1;
   }
 
   #lastWrite(vaddr: number, size: number): number {
     const offset = vaddr & 0xfff;
-    return vaddr - offset === this.#writePage && offset <= 0x1000 - size &&
-        this.#writeTlb === this.mmu.tlb.generation &&
-        this.#writeRegs === this.registers.version
-      ? this.#writeFrame + offset
+    const i = (vaddr >>> 12) & FAST_MASK;
+    return this.#fastPages[i] === vaddr - offset && offset <= 0x1000 - size &&
+        this.#fastWrite[i] === this.mmu.tlb.generation + this.registers.version
+      ? this.#fastFrames[i]! + offset
       : -1;
   }
 
@@ -834,6 +834,8 @@ export class Cpu {
 }
 
 const CANONICAL = 2 ** 47;
+const FAST_ENTRIES = 256;
+const FAST_MASK = FAST_ENTRIES - 1;
 const CR4_PGE = 1 << 7;
 const CR4_PCIDE = 1 << 17;
 const CR4_SMEP = 1 << 20;
