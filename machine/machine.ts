@@ -4,6 +4,7 @@ import { Reg } from "./cpu/register_file.ts";
 import type { ClockMode } from "./cpu/time_stamp_counter.ts";
 import type { BootInfo } from "./boot_info.ts";
 import { buildBootPageTables } from "./boot_page_tables.ts";
+import { CodeSpace } from "./code_space.ts";
 import { bindCpu } from "./current_cpu.ts";
 import { DebugExit } from "./devices/debug_exit.ts";
 import { COM1, COM2, COM3, COM4, Uart16550 } from "./devices/uart_16550.ts";
@@ -12,6 +13,12 @@ import { type MachineReport, MachineStopped } from "./machine_report.ts";
 import { PhysicalMemory } from "./physical_memory.ts";
 import { type SerialSink, StdoutSink } from "./serial_sink.ts";
 import type { SerialSource } from "./serial_source.ts";
+
+/**
+ * The top of the boot stack: RSP at entry. The 64 KiB below it, in the
+ * reserved first MiB, are the stack a boot loader leaves the kernel.
+ */
+export const BOOT_STACK_TOP = 0x7_0000;
 
 /** The settings of a {@linkcode Machine}; every one has a default. */
 export interface MachineOptions {
@@ -54,8 +61,9 @@ export interface RunOptions {
  * The machine starts as a 64-bit boot loader leaves a PC: long mode, and
  * page tables at 0x1000 (CR3) that identity-map all of RAM, writable and
  * supervisor-only, except page 0, which is unmapped so that a null pointer
- * faults. The entry function receives the memory map: below 1 MiB is
- * reserved (the tables and the legacy PC area), the rest is usable.
+ * faults. RSP is {@linkcode BOOT_STACK_TOP}, with a 64 KiB stack below it.
+ * The entry function receives the memory map: below 1 MiB is reserved (the
+ * tables, the boot stack and the legacy PC area), the rest is usable.
  *
  * @example Running a kernel entry until it halts
  * ```ts
@@ -83,6 +91,8 @@ export class Machine {
   readonly cpus: readonly Cpu[];
   /** The serial ports COM1..COM4. */
   readonly serial: readonly Uart16550[];
+  /** The code the CPUs run: interrupt handlers and entry points. */
+  readonly code: CodeSpace = new CodeSpace();
   /** What the entry function receives: the memory map and the RAM size. */
   readonly bootInfo: BootInfo;
   #sinks: SerialSink[];
@@ -145,10 +155,14 @@ export class Machine {
         maxPhysAddr,
         clock,
         tscHz,
+        code: this.code,
       }),
     ];
     const boot = buildBootPageTables(this.memory);
-    for (const cpu of this.cpus) cpu.registers.setHalves(Reg.CR3, boot.cr3, 0);
+    for (const cpu of this.cpus) {
+      cpu.registers.setHalves(Reg.CR3, boot.cr3, 0);
+      cpu.registers.setHalves(Reg.RSP, BOOT_STACK_TOP, 0);
+    }
     this.bootInfo = Object.freeze({
       memoryMap: Object.freeze(boot.memoryMap.map((r) => Object.freeze(r))),
       ramSize: this.memory.size,

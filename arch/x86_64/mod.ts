@@ -24,3 +24,7 @@
 export * as registers from "./registers.ts";
 export * from "./registers.ts";
 export * from "./port.ts";
+export * from "./interrupt_manager.ts";
+export * from "./interrupt_context.ts";
+export * from "./interrupts.ts";
+export * from "./page_fault_error_code.ts";

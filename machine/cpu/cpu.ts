@@ -24,6 +24,7 @@ import {
   vectorName,
 } from "./exceptions.ts";
 import { apicBaseAfterWrite, Msr, MSR_SLOTS, msrWriteFault } from "./msr.ts";
+import { CodeSpace } from "../code_space.ts";
 import { Access, Mmu } from "./mmu.ts";
 import { Reg, REG_NAMES, RegisterFile } from "./register_file.ts";
 import { type ClockMode, TimeStampCounter } from "./time_stamp_counter.ts";
@@ -69,6 +70,19 @@ export interface CpuOptions {
   readonly clock: ClockMode;
   /** The TSC's nominal frequency, in cycles per second. */
   readonly tscHz: number;
+  /** The machine's code: where IDT gates and the entry point lead. */
+  readonly code?: CodeSpace;
+}
+
+/**
+ * Where a CPU's external interrupts come from (its local APIC and the
+ * PIC): what is pending, and when the next one will be.
+ */
+export interface InterruptSource {
+  /** The vector of the interrupt to take now (after INTA), or -1. */
+  take(): number;
+  /** The TSC at which an armed timer fires next, or `undefined`. */
+  nextEvent(): number | undefined;
 }
 
 /** A copy of every register, by lower-case name (`rax`, `cr3`, `cs`, …). */
@@ -119,6 +133,20 @@ export class Cpu {
   readonly io: IoBus;
   /** MAXPHYADDR. */
   readonly maxPhysAddr: number;
+  /** The code the CPU can run: handlers and entry points. */
+  readonly code: CodeSpace;
+  /** External interrupts: set by the machine that owns the CPU. */
+  interrupts: InterruptSource | undefined;
+  /**
+   * The delivery whose handler runs now: its vector and whether the CPU
+   * pushed an error code (a software `int 14` pushes none).
+   */
+  delivery:
+    | { readonly vector: number; readonly errorCode: boolean }
+    | undefined;
+  // Nested deliveries under way, and the one-instruction shadow of `sti`.
+  #depth = 0;
+  #shadow = false;
   #stopped: MachineStopped | undefined;
   // A direct-mapped cache of 4 KiB page translations in front of the TLB,
   // for the accessors' fast path: an entry says "reads (or writes) of this
@@ -138,6 +166,7 @@ export class Cpu {
    */
   constructor(options: CpuOptions) {
     this.id = options.id;
+    this.code = options.code ?? new CodeSpace();
     this.memory = options.memory;
     this.io = options.io;
     this.maxPhysAddr = options.maxPhysAddr;
@@ -642,6 +671,34 @@ export class Cpu {
   hlt(): void {
     if (this.#stopped) throw this.#stopped;
     if (this.#privileged("hlt")) return;
+    this.#shadow = false; // `sti; hlt` waits with interrupts on
+    if (this.registers.low(Reg.RFLAGS) & IF && this.interrupts !== undefined) {
+      const vector = this.interrupts.take();
+      if (vector >= 0) {
+        return this.#deliver(
+          vector,
+          0,
+          false,
+          EXTERNAL,
+          "external interrupt in hlt",
+        );
+      }
+      const next = this.interrupts.nextEvent();
+      if (next !== undefined) {
+        this.#waitUntil(next);
+        const woken = this.interrupts.take();
+        if (woken >= 0) {
+          return this.#deliver(
+            woken,
+            0,
+            false,
+            EXTERNAL,
+            "external interrupt in hlt",
+          );
+        }
+        return; // woken without an interrupt to take: hlt ends, as on a spurious wake
+      }
+    }
     this.stop({
       reason: "halted",
       exitStatus: 0,
@@ -655,6 +712,19 @@ export class Cpu {
   pause(): void {
     if (this.#stopped) throw this.#stopped;
     this.tsc.advance(CYCLES.pause);
+    this.pollInterrupts();
+  }
+
+  // Lets time pass until the TSC reaches `tsc`: at once on the virtual
+  // clock, by waiting on the host clock.
+  #waitUntil(tsc: number): void {
+    if (this.tsc.mode === "virtual") {
+      const now = this.tsc.read();
+      if (tsc > now) this.tsc.advance(tsc - now);
+      return;
+    }
+    const ms = (tsc - this.tsc.read()) * 1000 / this.tsc.hz;
+    if (ms > 0) Atomics.wait(SLEEPER, 0, 0, ms);
   }
 
   /**
@@ -665,7 +735,9 @@ export class Cpu {
    */
   in8(port: number): number {
     this.tsc.advance(CYCLES.portIo);
-    return this.io.read8(port);
+    const value = this.io.read8(port);
+    this.pollInterrupts();
+    return value;
   }
 
   /**
@@ -676,7 +748,9 @@ export class Cpu {
    */
   in16(port: number): number {
     this.tsc.advance(CYCLES.portIo);
-    return this.io.read16(port);
+    const value = this.io.read16(port);
+    this.pollInterrupts();
+    return value;
   }
 
   /**
@@ -687,7 +761,9 @@ export class Cpu {
    */
   in32(port: number): number {
     this.tsc.advance(CYCLES.portIo);
-    return this.io.read32(port);
+    const value = this.io.read32(port);
+    this.pollInterrupts();
+    return value;
   }
 
   /**
@@ -699,6 +775,7 @@ export class Cpu {
   out8(port: number, value: number): void {
     this.tsc.advance(CYCLES.portIo);
     this.io.write8(port, value);
+    this.pollInterrupts();
   }
 
   /**
@@ -710,6 +787,7 @@ export class Cpu {
   out16(port: number, value: number): void {
     this.tsc.advance(CYCLES.portIo);
     this.io.write16(port, value);
+    this.pollInterrupts();
   }
 
   /**
@@ -721,6 +799,7 @@ export class Cpu {
   out32(port: number, value: number): void {
     this.tsc.advance(CYCLES.portIo);
     this.io.write32(port, value);
+    this.pollInterrupts();
   }
 
   /**
@@ -738,6 +817,48 @@ export class Cpu {
    * @param why What caused it, for the report.
    */
   raise(vector: number, errorCode: number, why: string): void {
+    this.#deliver(vector, errorCode, hasErrorCode(vector), EXCEPTION, why);
+  }
+
+  /**
+   * INT n, INT3 or INTO: a software interrupt through gate `vector`, which
+   * raises #GP when the gate's DPL is below the CPL (SDM 3A §6.12.1.1).
+   *
+   * @param vector The vector, 0 to 255.
+   */
+  softwareInterrupt(vector: number): void {
+    this.#deliver(vector, 0, false, SOFTWARE, `int ${vector}`);
+  }
+
+  /**
+   * Takes a pending external interrupt, if interrupts are enabled and no
+   * `sti` shadow covers this instruction: the CPU's check between
+   * instructions. Port I/O and `pause` call it.
+   */
+  pollInterrupts(): void {
+    if (this.#shadow) {
+      this.#shadow = false;
+      return;
+    }
+    if (
+      !(this.registers.low(Reg.RFLAGS) & IF) || this.interrupts === undefined
+    ) return;
+    const vector = this.interrupts.take();
+    if (vector >= 0) {
+      this.#deliver(vector, 0, false, EXTERNAL, `external interrupt ${vector}`);
+    }
+  }
+
+  // Delivers an event, and whatever its delivery raises, by SDM 3A table
+  // 6-5; a fault while delivering #DF shuts the machine down.
+  #deliver(
+    vector: number,
+    errorCode: number,
+    withCode: boolean,
+    kind: EventKind,
+    why: string,
+  ): void {
+    if (this.#stopped) throw this.#stopped;
     const first = {
       vector,
       errorCode,
@@ -747,18 +868,14 @@ export class Cpu {
     const chain = [
       `${describe(vector, errorCode)} at RIP ${hex(first.rip)}: ${why}`,
     ];
-    let current = vector;
     for (;;) {
-      const limit = this.registers.low(Reg.IDTR_LIMIT);
-      if (current * 16 + 15 <= limit) return; // gates arrive with `lidt`
-      const code = idtErrorCode(current, true);
-      const next = combineExceptions(current, Vector.GP);
+      const fault = this.#deliverOnce(vector, errorCode, withCode, kind);
+      if (fault === undefined) return;
+      const next = combineExceptions(vector, fault.vector);
       chain.push(
-        `delivering ${
-          vectorName(current)
-        }: vector ${current} is beyond the IDT limit ${
-          hex(limit, 4)
-        }, raising ${describe(Vector.GP, code)}` +
+        `delivering ${vectorName(vector)}: ${fault.why}, raising ${
+          describe(fault.vector, fault.code)
+        }` +
           (next === "triple fault"
             ? " → triple fault"
             : next === Vector.DF
@@ -773,8 +890,354 @@ export class Cpu {
           tripleFault: { ...first, chain },
         });
       }
-      current = next;
+      vector = next;
+      errorCode = next === Vector.DF ? 0 : fault.code;
+      withCode = hasErrorCode(next);
+      kind = EXCEPTION;
     }
+  }
+
+  // One attempt to deliver through the IDT (SDM 3A §6.12, §6.14): read the
+  // gate, switch stacks, push the frame, fetch the handler, run it, then
+  // `iretq`. Returns the fault that stopped the delivery, if any; the state
+  // is then as before the attempt.
+  #deliverOnce(
+    vector: number,
+    errorCode: number,
+    withCode: boolean,
+    kind: EventKind,
+  ): DeliveryFault | undefined {
+    const r = this.registers;
+    const external = kind !== SOFTWARE;
+    const gateError = idtErrorCode(vector, external);
+    const limit = r.low(Reg.IDTR_LIMIT);
+    if (vector * 16 + 15 > limit) {
+      return {
+        vector: Vector.GP,
+        code: gateError,
+        why: `vector ${vector} is beyond the IDT limit ${hex(limit, 4)}`,
+      };
+    }
+    const gateAddress = signed(r.low(Reg.IDTR_BASE), r.high(Reg.IDTR_BASE)) +
+      vector * 16;
+    const gate = this.#systemRead(gateAddress, 12);
+    if (typeof gate === "object" && !(gate instanceof Uint8Array)) return gate;
+    const words = new DataView(gate.buffer);
+    const w0 = words.getUint32(0, true),
+      w1 = words.getUint32(4, true),
+      w2 = words.getUint32(8, true);
+    const type = w1 >>> 8 & 0xf;
+    const dpl = w1 >>> 13 & 3;
+    const cpl = this.cpl;
+    if (type !== 0xe && type !== 0xf) {
+      return {
+        vector: Vector.GP,
+        code: gateError,
+        why: `gate ${vector} has type ${
+          hex(type, 1)
+        }, not a 64-bit interrupt or trap gate`,
+      };
+    }
+    if (kind === SOFTWARE && cpl > dpl) {
+      return {
+        vector: Vector.GP,
+        code: gateError,
+        why: `int ${vector} at CPL ${cpl} through a gate of DPL ${dpl}`,
+      };
+    }
+    if (!(w1 & 0x8000)) {
+      return {
+        vector: Vector.NP,
+        code: gateError,
+        why: `gate ${vector} is not present`,
+      };
+    }
+    const selector = w0 >>> 16;
+    const target = signed(((w1 & 0xffff_0000) | (w0 & 0xffff)) >>> 0, w2);
+    if (!(target >= -CANONICAL && target < CANONICAL)) {
+      return {
+        vector: Vector.GP,
+        code: 0,
+        why: `gate ${vector} points at a non-canonical address`,
+      };
+    }
+    const newCpl = this.#codeSegmentDpl(selector);
+    if (newCpl < 0 || newCpl > cpl) {
+      return {
+        vector: Vector.GP,
+        code: (selector & 0xfffc) | (external ? 1 : 0),
+        why: `gate ${vector} selector ${
+          hex(selector, 4)
+        } is not a usable 64-bit code segment`,
+      };
+    }
+    // The stack: IST[n] if the gate names one, RSP0..2 on a privilege change.
+    const ist = w1 & 7;
+    let rsp = signed(r.low(Reg.RSP), r.high(Reg.RSP));
+    if (ist !== 0 || newCpl < cpl) {
+      const slot = ist !== 0 ? 0x24 + (ist - 1) * 8 : 4 + newCpl * 8;
+      const tss = signed(r.low(Reg.TR_BASE), r.high(Reg.TR_BASE));
+      if (r.low(Reg.TR) === 0) {
+        return {
+          vector: Vector.TS,
+          code: external ? 1 : 0,
+          why: `no TSS loaded for the ${
+            ist ? `IST${ist}` : `RSP${newCpl}`
+          } stack`,
+        };
+      }
+      const bytes = this.#systemRead(tss + slot, 8);
+      if (!(bytes instanceof Uint8Array)) return bytes;
+      const v = new DataView(bytes.buffer);
+      rsp = signed(v.getUint32(0, true), v.getUint32(4, true));
+    }
+    rsp -= rsp & 0xf; // aligned to 16 (SDM 3A §6.14.2)
+    const frame = [
+      r.get(Reg.SS),
+      BigInt.asUintN(64, r.get(Reg.RSP)),
+      r.get(Reg.RFLAGS),
+      r.get(Reg.CS),
+      r.get(Reg.RIP),
+    ];
+    if (withCode) frame.push(BigInt(errorCode >>> 0));
+    const top = rsp - frame.length * 8;
+    const saved = [
+      r.get(Reg.CS),
+      r.get(Reg.SS),
+      r.get(Reg.RSP),
+      r.get(Reg.RFLAGS),
+      r.get(Reg.RIP),
+    ];
+    r.setHalves(Reg.CS, (selector & 0xfffc) | newCpl, 0);
+    for (let i = 0; i < frame.length; i++) {
+      const fault = this.#systemWrite(rsp - 8 * (i + 1), frame[i]!);
+      if (fault) {
+        this.#restore(saved);
+        return fault;
+      }
+    }
+    if (newCpl < cpl) r.setHalves(Reg.SS, newCpl, 0); // a NULL SS with RPL = CPL
+    r.set(Reg.RSP, BigInt(top));
+    const flags = r.low(Reg.RFLAGS) & ~(TF | NT | RF | VM) &
+      ~(type === 0xe ? IF : 0);
+    r.setHalves(Reg.RFLAGS, flags | 2, 0);
+    r.set(Reg.RIP, BigInt(target));
+    const fetch = this.#probe(target, Access.FETCH, false);
+    if (fetch.vector >= 0) {
+      this.#restore(saved);
+      return {
+        ...fetch,
+        why: `fetching its handler at ${
+          hex(BigInt.asUintN(64, BigInt(target)))
+        }: ${fetch.why}`,
+      };
+    }
+    const handler = this.code.at(target);
+    if (handler === undefined) {
+      this.stop({
+        reason: "triple-fault",
+        exitStatus: 2,
+        message: `no code at ${
+          this.code.describe(target)
+        }, where gate ${vector} (${vectorName(vector)}) leads`,
+      });
+    }
+    if (++this.#depth > MAX_DEPTH) {
+      this.stop({
+        reason: "triple-fault",
+        exitStatus: 2,
+        message:
+          `interrupts nested ${MAX_DEPTH} deep: the handlers keep faulting`,
+      });
+    }
+    const outer = this.delivery;
+    this.delivery = { vector, errorCode: withCode };
+    try {
+      handler(this);
+    } finally {
+      this.#depth--;
+      this.delivery = outer;
+    }
+    this.iretq(withCode);
+    return undefined;
+  }
+
+  /**
+   * IRETQ at the end of a handler: skips the error code if there is one,
+   * then pops RIP, CS, RFLAGS, RSP and SS — the values a handler left in
+   * the frame.
+   *
+   * @param skipErrorCode Whether an error code sits above the frame.
+   */
+  iretq(skipErrorCode: boolean): void {
+    const r = this.registers;
+    const rsp = signed(r.low(Reg.RSP), r.high(Reg.RSP)) +
+      (skipErrorCode ? 8 : 0);
+    const popped: bigint[] = [];
+    for (let i = 0; i < 5; i++) popped.push(this.readU64(rsp + 8 * i));
+    const [rip, cs, rflags, newRsp, ss] = popped as [
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+    ];
+    r.set(Reg.RIP, rip);
+    r.set(Reg.CS, cs & 0xffffn);
+    r.set(Reg.RFLAGS, (rflags & 0x3f_7fd5n) | 2n);
+    r.set(Reg.RSP, newRsp);
+    r.set(Reg.SS, ss & 0xffffn);
+  }
+
+  /**
+   * LIDT: loads the IDT register.
+   *
+   * @param base The IDT's linear address, as a signed number.
+   * @param limit Its size in bytes minus 1 (4095 for 256 gates).
+   */
+  lidt(base: number, limit: number): void {
+    if (this.#privileged("lidt")) return;
+    this.registers.set(Reg.IDTR_BASE, BigInt(base));
+    this.registers.setHalves(Reg.IDTR_LIMIT, limit & 0xffff, 0);
+  }
+
+  /**
+   * LGDT: loads the GDT register.
+   *
+   * @param base The GDT's linear address, as a signed number.
+   * @param limit Its size in bytes minus 1.
+   */
+  lgdt(base: number, limit: number): void {
+    if (this.#privileged("lgdt")) return;
+    this.registers.set(Reg.GDTR_BASE, BigInt(base));
+    this.registers.setHalves(Reg.GDTR_LIMIT, limit & 0xffff, 0);
+  }
+
+  /**
+   * LTR: loads the task register from a 16-byte available 64-bit TSS
+   * descriptor (type 9) in the GDT, and marks it busy (type 11). A selector
+   * outside the GDT or of another type raises #GP(selector); a descriptor
+   * not present, #NP(selector).
+   *
+   * @param selector The TSS selector.
+   */
+  ltr(selector: number): void {
+    if (this.#privileged("ltr")) return;
+    const r = this.registers;
+    const index = selector & 0xfff8;
+    if (index === 0 || index + 15 > r.low(Reg.GDTR_LIMIT)) {
+      return this.raise(
+        Vector.GP,
+        index,
+        `ltr ${hex(selector, 4)}: outside the GDT`,
+      );
+    }
+    const address = signed(r.low(Reg.GDTR_BASE), r.high(Reg.GDTR_BASE)) + index;
+    const low = this.readU32(address + 4);
+    if ((low >>> 8 & 0x1f) !== 0x09) {
+      return this.raise(
+        Vector.GP,
+        index,
+        `ltr ${hex(selector, 4)}: not an available 64-bit TSS`,
+      );
+    }
+    if (!(low & 0x8000)) {
+      return this.raise(
+        Vector.NP,
+        index,
+        `ltr ${hex(selector, 4)}: not present`,
+      );
+    }
+    const base = ((this.readU32(address) >>> 16) | (low & 0xff) << 16 |
+      (low & 0xff00_0000)) >>> 0;
+    const baseHigh = this.readU32(address + 8);
+    this.writeU32(address + 4, (low | 0x200) >>> 0); // busy
+    r.setHalves(Reg.TR, index, 0);
+    r.setHalves(Reg.TR_BASE, base, baseHigh);
+  }
+
+  // The DPL of the 64-bit code segment `selector` names in the GDT, or -1;
+  // with no GDT loaded, a 64-bit ring-0 code segment is assumed.
+  #codeSegmentDpl(selector: number): number {
+    const r = this.registers;
+    const limit = r.low(Reg.GDTR_LIMIT);
+    if (limit === 0) return 0;
+    const index = selector & 0xfff8;
+    if (index === 0 || index + 7 > limit) return -1;
+    const bytes = this.#systemRead(
+      signed(r.low(Reg.GDTR_BASE), r.high(Reg.GDTR_BASE)) + index,
+      8,
+    );
+    if (!(bytes instanceof Uint8Array)) return -1;
+    const high = new DataView(bytes.buffer).getUint32(4, true);
+    const present = high & 0x8000,
+      code = (high & 0x1800) === 0x1800,
+      long = high & 0x20_0000;
+    return present && code && long ? high >>> 13 & 3 : -1;
+  }
+
+  // A supervisor read of `length` bytes by the CPU itself (IDT, GDT, TSS),
+  // or the fault it meets.
+  #systemRead(address: number, length: number): Uint8Array | DeliveryFault {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) {
+      const fault = this.#probe(address + i, Access.READ, false);
+      if (fault.vector >= 0) return fault;
+      out[i] = fault.pa < this.memory.size
+        ? this.memory.readU8(fault.pa)
+        : 0xff;
+    }
+    return out;
+  }
+
+  #systemWrite(address: number, value: bigint): DeliveryFault | undefined {
+    for (let i = 0; i < 8; i++) {
+      const fault = this.#probe(address + i, Access.WRITE, false);
+      if (fault.vector >= 0) return fault;
+      if (fault.pa < this.memory.size) {
+        this.memory.writeU8(fault.pa, Number(value >> BigInt(8 * i) & 0xffn));
+      }
+    }
+    return undefined;
+  }
+
+  // Translates without delivering: the physical address, or the #PF (CR2
+  // set) or #GP a delivery would meet.
+  #probe(
+    vaddr: number,
+    access: Access,
+    user: boolean,
+  ): DeliveryFault & { pa: number } {
+    if (!(vaddr >= -CANONICAL && vaddr < CANONICAL)) {
+      return {
+        vector: Vector.GP,
+        code: 0,
+        why: "non-canonical address",
+        pa: -1,
+      };
+    }
+    const pa = this.mmu.translate(vaddr, access, user);
+    if (pa >= 0) return { vector: -1, code: 0, why: "", pa };
+    const unsigned = BigInt.asUintN(64, BigInt(vaddr));
+    this.registers.set(Reg.CR2, unsigned);
+    this.mmu.tlb.flushPage(vaddr);
+    return {
+      vector: Vector.PF,
+      code: this.mmu.faultCode,
+      why: `${ACCESS_NAMES[access]} at ${hex(unsigned)}: ${
+        describePageFault(this.mmu.faultCode)
+      }`,
+      pa: -1,
+    };
+  }
+
+  #restore(saved: bigint[]): void {
+    const r = this.registers;
+    r.set(Reg.CS, saved[0]!);
+    r.set(Reg.SS, saved[1]!);
+    r.set(Reg.RSP, saved[2]!);
+    r.set(Reg.RFLAGS, saved[3]!);
+    r.set(Reg.RIP, saved[4]!);
   }
 
   /**
@@ -829,11 +1292,35 @@ export class Cpu {
         `${on ? "sti" : "cli"} at CPL ${this.cpl} > IOPL ${iopl}`,
       );
     }
+    if (on && !(flags & IF)) this.#shadow = true; // one-instruction shadow
     this.registers.setHalves(Reg.RFLAGS, on ? flags | IF : flags & ~IF, 0);
   }
 }
 
 const CANONICAL = 2 ** 47;
+const TF = 1 << 8;
+const NT = 1 << 14;
+const RF = 1 << 16;
+const VM = 1 << 17;
+const MAX_DEPTH = 64;
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+const EXCEPTION = 0;
+const EXTERNAL = 1;
+const SOFTWARE = 2;
+type EventKind = typeof EXCEPTION | typeof EXTERNAL | typeof SOFTWARE;
+
+/** A fault met while delivering an event. */
+interface DeliveryFault {
+  readonly vector: number;
+  readonly code: number;
+  readonly why: string;
+}
+
+// A 64-bit value from u32 halves, as the signed number that keeps a
+// canonical address exact.
+function signed(low: number, high: number): number {
+  return (high | 0) * 2 ** 32 + low;
+}
 const FAST_ENTRIES = 256;
 const FAST_MASK = FAST_ENTRIES - 1;
 const CR4_PGE = 1 << 7;

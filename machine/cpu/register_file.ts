@@ -88,6 +88,14 @@ export const Reg = {
   GS: 40,
   /** PKRU, the protection-key rights of user pages (SDM 3A §4.6.2). */
   PKRU: 41,
+  /** The GDTR base address. */
+  GDTR_BASE: 42,
+  /** The GDTR limit (16 bits). */
+  GDTR_LIMIT: 43,
+  /** The task register's selector. */
+  TR: 44,
+  /** The task register's base: the linear address of the TSS. */
+  TR_BASE: 45,
 } as const;
 
 /** The number of a register-file slot, one of the values of {@linkcode Reg}. */
