@@ -100,7 +100,9 @@ export class InterruptManager {
   readonly #selector: number;
 
   /**
-   * Writes an empty IDT (every gate not present) at `idtAddress`.
+   * Writes an IDT at `idtAddress` whose 256 gates are all missing: 64-bit
+   * interrupt gates with P = 0, as the `x86_64` crate's `Entry::missing`,
+   * so that reaching one raises #NP (a zeroed gate would raise #GP).
    *
    * @param options Where the IDT and the handlers go.
    * @throws {NoCpuError} Outside `Machine.run`.
@@ -109,7 +111,9 @@ export class InterruptManager {
     this.idtAddress = signedAddress(options.idtAddress ?? 0x7_0000);
     this.handlerBase = signedAddress(options.handlerBase ?? 0x8_0000);
     this.#selector = options.codeSelector ?? 0x08;
-    currentCpu().writeBytes(this.idtAddress, new Uint8Array(IDT_BYTES));
+    const idt = new Uint8Array(IDT_BYTES);
+    for (let v = 0; v < 256; v++) idt[v * 16 + 5] = 0x0e;
+    currentCpu().writeBytes(this.idtAddress, idt);
   }
 
   /**
