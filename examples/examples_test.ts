@@ -41,3 +41,23 @@ Deno.test("examples/hello_kernel.ts prints the seed's lines through COM1 and hal
   );
   strictEqual(code, 0);
 });
+
+Deno.test("examples/page_fault.ts maps pages on first touch and halts", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", new URL("./page_fault.ts", import.meta.url).pathname],
+    stdin: "null",
+  }).output();
+  strictEqual(new TextDecoder().decode(stderr), "");
+  const lines = new TextDecoder().decode(stdout).split("\r\n");
+  // A write to a page not present: error code 0b10 (W/R = 1, P = 0).
+  strictEqual(
+    lines[0],
+    "#PF at 0xffff900000000008: CAUSED_BY_WRITE (rip 0x100000)",
+  );
+  strictEqual(
+    lines[2],
+    "#PF at 0xffff900000002008: CAUSED_BY_WRITE (rip 0x100000)",
+  );
+  strictEqual(lines[3]!.startsWith("sum = 3003,"), true);
+  strictEqual(code, 0);
+});
