@@ -147,6 +147,8 @@ export class Cpu {
   // Nested deliveries under way, and the one-instruction shadow of `sti`.
   #depth = 0;
   #shadow = false;
+  // Memory accesses left before the next check for external interrupts.
+  #pollBudget = POLL_INTERVAL;
   #stopped: MachineStopped | undefined;
   // A direct-mapped cache of 4 KiB page translations in front of the TLB,
   // for the accessors' fast path: an entry says "reads (or writes) of this
@@ -365,6 +367,7 @@ export class Cpu {
    * @returns The byte; 0xFF where the page maps no RAM.
    */
   readU8(vaddr: number): number {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastRead(vaddr, 1);
     if (last >= 0) return this.memory.readU8(last);
     const pa = this.translate(vaddr, Access.READ);
@@ -378,6 +381,7 @@ export class Cpu {
    * @returns The value.
    */
   readU16(vaddr: number): number {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastRead(vaddr, 2);
     if (last >= 0) return this.memory.readU16(last);
     if ((vaddr & 0xfff) > 0xffe) return Number(this.#readSplit(vaddr, 2));
@@ -392,6 +396,7 @@ export class Cpu {
    * @returns The value.
    */
   readU32(vaddr: number): number {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastRead(vaddr, 4);
     if (last >= 0) return this.memory.readU32(last);
     if ((vaddr & 0xfff) > 0xffc) return Number(this.#readSplit(vaddr, 4));
@@ -406,6 +411,7 @@ export class Cpu {
    * @returns The value.
    */
   readU64(vaddr: number): bigint {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastRead(vaddr, 8);
     if (last >= 0) return this.memory.readU64(last);
     if ((vaddr & 0xfff) > 0xff8) return this.#readSplit(vaddr, 8);
@@ -422,6 +428,7 @@ export class Cpu {
    * @param value The byte.
    */
   writeU8(vaddr: number, value: number): void {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastWrite(vaddr, 1);
     if (last >= 0) return this.memory.writeU8(last, value);
     const pa = this.translate(vaddr, Access.WRITE);
@@ -435,6 +442,7 @@ export class Cpu {
    * @param value The value.
    */
   writeU16(vaddr: number, value: number): void {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastWrite(vaddr, 2);
     if (last >= 0) return this.memory.writeU16(last, value);
     if ((vaddr & 0xfff) > 0xffe) {
@@ -451,6 +459,7 @@ export class Cpu {
    * @param value The value.
    */
   writeU32(vaddr: number, value: number): void {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastWrite(vaddr, 4);
     if (last >= 0) return this.memory.writeU32(last, value);
     if ((vaddr & 0xfff) > 0xffc) {
@@ -467,6 +476,7 @@ export class Cpu {
    * @param value The value.
    */
   writeU64(vaddr: number, value: bigint): void {
+    if (--this.#pollBudget < 0) this.#pollFromAccess();
     const last = this.#lastWrite(vaddr, 8);
     if (last >= 0) return this.memory.writeU64(last, value);
     if ((vaddr & 0xfff) > 0xff8) return this.#writeSplit(vaddr, 8, value);
@@ -712,6 +722,11 @@ export class Cpu {
   pause(): void {
     if (this.#stopped) throw this.#stopped;
     this.tsc.advance(CYCLES.pause);
+    this.pollInterrupts();
+  }
+
+  #pollFromAccess(): void {
+    this.#pollBudget = POLL_INTERVAL;
     this.pollInterrupts();
   }
 
@@ -1303,6 +1318,12 @@ const NT = 1 << 14;
 const RF = 1 << 16;
 const VM = 1 << 17;
 const MAX_DEPTH = 64;
+/**
+ * External interrupts are checked at least once every this many virtual
+ * memory accesses, besides at `sti` (after its shadow), `hlt`, `pause` and
+ * port I/O.
+ */
+export const POLL_INTERVAL = 1024;
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 const EXCEPTION = 0;
 const EXTERNAL = 1;
