@@ -67,10 +67,9 @@ const GPR: Record<GeneralRegister, Reg> = {
 export class InterruptContext {
   /** The vector, 0 to 255. */
   readonly vector: number;
-  /** The error code the CPU pushed, or `undefined` for vectors without one. */
-  readonly errorCode: number | undefined;
   #cpu: Cpu;
   #frame: number;
+  #hasErrorCode: boolean;
 
   /**
    * The context of the delivery under way on `cpu`; its RSP points at the
@@ -83,11 +82,15 @@ export class InterruptContext {
   constructor(cpu: Cpu, vector: number, hasErrorCode: boolean) {
     this.#cpu = cpu;
     this.vector = vector;
-    const rsp = Number(BigInt.asIntN(64, cpu.registers.get(Reg.RSP)));
-    this.errorCode = hasErrorCode
-      ? Number(cpu.readU64(rsp) & 0xffff_ffffn)
-      : undefined;
+    this.#hasErrorCode = hasErrorCode;
+    const rsp = (cpu.registers.high(Reg.RSP) | 0) * 2 ** 32 +
+      cpu.registers.low(Reg.RSP);
     this.#frame = rsp + (hasErrorCode ? 8 : 0);
+  }
+
+  /** The error code the CPU pushed, or `undefined` for vectors without one. */
+  get errorCode(): number | undefined {
+    return this.#hasErrorCode ? this.#cpu.readU32(this.#frame - 8) : undefined;
   }
 
   /** The interrupted RIP (unsigned 64-bit); set it to return elsewhere. */

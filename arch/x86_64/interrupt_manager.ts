@@ -145,7 +145,7 @@ export class InterruptManager {
     const cpu = currentCpu();
     const target = this.handlerBase + vector * 16;
     cpu.code.register(target, (c) => {
-      handler(new InterruptContext(c, vector, c.delivery?.errorCode ?? false));
+      handler(new InterruptContext(c, vector, c.deliveryHasErrorCode));
     });
     const gate = new DataView(new ArrayBuffer(16));
     const offset = BigInt.asUintN(64, BigInt(target));

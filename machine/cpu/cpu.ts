@@ -138,15 +138,15 @@ export class Cpu {
   /** External interrupts: set by the machine that owns the CPU. */
   interrupts: InterruptSource | undefined;
   /**
-   * The delivery whose handler runs now: its vector and whether the CPU
-   * pushed an error code (a software `int 14` pushes none).
+   * Whether the CPU pushed an error code for the delivery whose handler
+   * runs now (a software `int 14` pushes none).
    */
-  delivery:
-    | { readonly vector: number; readonly errorCode: boolean }
-    | undefined;
+  deliveryHasErrorCode = false;
   // Nested deliveries under way, and the one-instruction shadow of `sti`.
   #depth = 0;
   #shadow = false;
+  // The fault the last #probe met.
+  #fault: DeliveryFault = { vector: -1, code: 0, why: "" };
   // Memory accesses left before the next check for external interrupts.
   #pollBudget = POLL_INTERVAL;
   #stopped: MachineStopped | undefined;
@@ -874,18 +874,27 @@ export class Cpu {
     why: string,
   ): void {
     if (this.#stopped) throw this.#stopped;
-    const first = {
-      vector,
-      errorCode,
-      rip: this.registers.get(Reg.RIP),
-      cr2: this.registers.get(Reg.CR2),
-    };
-    const chain = [
-      `${describe(vector, errorCode)} at RIP ${hex(first.rip)}: ${why}`,
-    ];
+    const r = this.registers;
+    const ripLow = r.low(Reg.RIP), ripHigh = r.high(Reg.RIP);
+    const cr2Low = r.low(Reg.CR2), cr2High = r.high(Reg.CR2);
+    // The report's first line and state, made only if delivery goes wrong.
+    let first:
+      | { vector: number; errorCode: number; rip: bigint; cr2: bigint }
+      | undefined;
+    let chain: string[] = [];
     for (;;) {
       const fault = this.#deliverOnce(vector, errorCode, withCode, kind);
       if (fault === undefined) return;
+      if (first === undefined) {
+        const rip = BigInt(ripHigh) << 32n | BigInt(ripLow);
+        first = {
+          vector,
+          errorCode,
+          rip,
+          cr2: BigInt(cr2High) << 32n | BigInt(cr2Low),
+        };
+        chain = [`${describe(vector, errorCode)} at RIP ${hex(rip)}: ${why}`];
+      }
       const next = combineExceptions(vector, fault.vector);
       chain.push(
         `delivering ${vectorName(vector)}: ${fault.why}, raising ${
@@ -935,12 +944,21 @@ export class Cpu {
     }
     const gateAddress = signed(r.low(Reg.IDTR_BASE), r.high(Reg.IDTR_BASE)) +
       vector * 16;
-    const gate = this.#systemRead(gateAddress, 12);
-    if (typeof gate === "object" && !(gate instanceof Uint8Array)) return gate;
-    const words = new DataView(gate.buffer);
-    const w0 = words.getUint32(0, true),
-      w1 = words.getUint32(4, true),
-      w2 = words.getUint32(8, true);
+    let w0: number, w1: number, w2: number;
+    const gatePa = (gateAddress & 0xfff) <= 0xff0
+      ? this.#probe(gateAddress, Access.READ, false)
+      : -2;
+    if (gatePa >= 0 && gatePa + 12 <= this.memory.size) {
+      w0 = this.memory.readU32(gatePa);
+      w1 = this.memory.readU32(gatePa + 4);
+      w2 = this.memory.readU32(gatePa + 8);
+    } else {
+      if (gatePa === -1) return this.#lastFault();
+      w0 = this.#systemRead32(gateAddress);
+      w1 = w0 < 0 ? -1 : this.#systemRead32(gateAddress + 4);
+      w2 = w1 < 0 ? -1 : this.#systemRead32(gateAddress + 8);
+      if (w2 < 0) return this.#lastFault();
+    }
     const type = w1 >>> 8 & 0xf;
     const dpl = w1 >>> 13 & 3;
     const cpl = this.cpl;
@@ -1001,52 +1019,57 @@ export class Cpu {
           } stack`,
         };
       }
-      const bytes = this.#systemRead(tss + slot, 8);
-      if (!(bytes instanceof Uint8Array)) return bytes;
-      const v = new DataView(bytes.buffer);
-      rsp = signed(v.getUint32(0, true), v.getUint32(4, true));
+      const low = this.#systemRead32(tss + slot);
+      const high = low < 0 ? -1 : this.#systemRead32(tss + slot + 4);
+      if (high < 0) return this.#lastFault();
+      rsp = signed(low, high);
     }
     rsp -= rsp & 0xf; // aligned to 16 (SDM 3A §6.14.2)
-    const frame = [
-      r.get(Reg.SS),
-      BigInt.asUintN(64, r.get(Reg.RSP)),
-      r.get(Reg.RFLAGS),
-      r.get(Reg.CS),
-      r.get(Reg.RIP),
-    ];
-    if (withCode) frame.push(BigInt(errorCode >>> 0));
-    const top = rsp - frame.length * 8;
-    const saved = [
-      r.get(Reg.CS),
-      r.get(Reg.SS),
-      r.get(Reg.RSP),
-      r.get(Reg.RFLAGS),
-      r.get(Reg.RIP),
-    ];
+    // The frame, as u32 halves: SS, RSP, RFLAGS, CS, RIP, error code.
+    const oldCs = r.low(Reg.CS),
+      oldSs = r.low(Reg.SS),
+      oldFlags = r.low(Reg.RFLAGS);
+    const rspLow = r.low(Reg.RSP), rspHigh = r.high(Reg.RSP);
+    const ripLow = r.low(Reg.RIP), ripHigh = r.high(Reg.RIP);
+    const top = rsp - (withCode ? 48 : 40);
     r.setHalves(Reg.CS, (selector & 0xfffc) | newCpl, 0);
-    for (let i = 0; i < frame.length; i++) {
-      const fault = this.#systemWrite(rsp - 8 * (i + 1), frame[i]!);
-      if (fault) {
-        this.#restore(saved);
-        return fault;
-      }
+    const samePage = ((top ^ (rsp - 8)) & ~0xfff) === 0 && top >= -CANONICAL;
+    const framePa = samePage ? this.#probe(rsp - 8, Access.WRITE, false) : -2;
+    if (
+      framePa >= 0 && framePa + 8 <= this.memory.size &&
+      framePa >= (rsp - 8 - top)
+    ) {
+      const m = this.memory;
+      const base = framePa + 8; // physical address of `rsp`
+      m.writeU64Halves(base - 8, oldSs, 0);
+      m.writeU64Halves(base - 16, rspLow, rspHigh);
+      m.writeU64Halves(base - 24, oldFlags, 0);
+      m.writeU64Halves(base - 32, oldCs, 0);
+      m.writeU64Halves(base - 40, ripLow, ripHigh);
+      if (withCode) m.writeU64Halves(base - 48, errorCode >>> 0, 0);
+    } else if (
+      framePa === -1 ||
+      !this.#push(rsp - 8, oldSs, 0) ||
+      !this.#push(rsp - 16, rspLow, rspHigh) ||
+      !this.#push(rsp - 24, oldFlags, 0) || !this.#push(rsp - 32, oldCs, 0) ||
+      !this.#push(rsp - 40, ripLow, ripHigh) ||
+      (withCode && !this.#push(rsp - 48, errorCode >>> 0, 0))
+    ) {
+      r.setHalves(Reg.CS, oldCs, 0);
+      return this.#lastFault();
     }
     if (newCpl < cpl) r.setHalves(Reg.SS, newCpl, 0); // a NULL SS with RPL = CPL
-    r.set(Reg.RSP, BigInt(top));
-    const flags = r.low(Reg.RFLAGS) & ~(TF | NT | RF | VM) &
-      ~(type === 0xe ? IF : 0);
-    r.setHalves(Reg.RFLAGS, flags | 2, 0);
-    r.set(Reg.RIP, BigInt(target));
     const fetch = this.#probe(target, Access.FETCH, false);
-    if (fetch.vector >= 0) {
-      this.#restore(saved);
-      return {
-        ...fetch,
-        why: `fetching its handler at ${
-          hex(BigInt.asUintN(64, BigInt(target)))
-        }: ${fetch.why}`,
-      };
+    if (fetch < 0) {
+      r.setHalves(Reg.CS, oldCs, 0);
+      r.setHalves(Reg.SS, oldSs, 0);
+      const fault = this.#lastFault();
+      return { ...fault, why: `fetching its handler: ${fault.why}` };
     }
+    setSigned(r, Reg.RSP, top);
+    const flags = oldFlags & ~(TF | NT | RF | VM) & ~(type === 0xe ? IF : 0);
+    r.setHalves(Reg.RFLAGS, flags | 2, 0);
+    setSigned(r, Reg.RIP, target);
     const handler = this.code.at(target);
     if (handler === undefined) {
       this.stop({
@@ -1065,13 +1088,13 @@ export class Cpu {
           `interrupts nested ${MAX_DEPTH} deep: the handlers keep faulting`,
       });
     }
-    const outer = this.delivery;
-    this.delivery = { vector, errorCode: withCode };
+    const outer = this.deliveryHasErrorCode;
+    this.deliveryHasErrorCode = withCode;
     try {
       handler(this);
     } finally {
       this.#depth--;
-      this.delivery = outer;
+      this.deliveryHasErrorCode = outer;
     }
     this.iretq(withCode);
     return undefined;
@@ -1088,20 +1111,32 @@ export class Cpu {
     const r = this.registers;
     const rsp = signed(r.low(Reg.RSP), r.high(Reg.RSP)) +
       (skipErrorCode ? 8 : 0);
-    const popped: bigint[] = [];
-    for (let i = 0; i < 5; i++) popped.push(this.readU64(rsp + 8 * i));
-    const [rip, cs, rflags, newRsp, ss] = popped as [
-      bigint,
-      bigint,
-      bigint,
-      bigint,
-      bigint,
-    ];
-    r.set(Reg.RIP, rip);
-    r.set(Reg.CS, cs & 0xffffn);
-    r.set(Reg.RFLAGS, (rflags & 0x3f_7fd5n) | 2n);
-    r.set(Reg.RSP, newRsp);
-    r.set(Reg.SS, ss & 0xffffn);
+    // One translation when the frame lies in one page (it usually does).
+    const pa = (rsp & 0xfff) <= 0xfd8 ? this.translate(rsp, Access.READ) : -1;
+    let ripLow, ripHigh, cs, rflags, rspLow, rspHigh, ss;
+    if (pa >= 0 && pa + 40 <= this.memory.size) {
+      const m = this.memory;
+      ripLow = m.readU32(pa);
+      ripHigh = m.readU32(pa + 4);
+      cs = m.readU32(pa + 8) & 0xffff;
+      rflags = m.readU32(pa + 16);
+      rspLow = m.readU32(pa + 24);
+      rspHigh = m.readU32(pa + 28);
+      ss = m.readU32(pa + 32) & 0xffff;
+    } else {
+      ripLow = this.readU32(rsp);
+      ripHigh = this.readU32(rsp + 4);
+      cs = this.readU32(rsp + 8) & 0xffff;
+      rflags = this.readU32(rsp + 16);
+      rspLow = this.readU32(rsp + 24);
+      rspHigh = this.readU32(rsp + 28);
+      ss = this.readU32(rsp + 32) & 0xffff;
+    }
+    r.setHalves(Reg.RIP, ripLow, ripHigh);
+    r.setHalves(Reg.CS, cs, 0);
+    r.setHalves(Reg.RFLAGS, (rflags & 0x3f_7fd5) | 2, 0);
+    r.setHalves(Reg.RSP, rspLow, rspHigh);
+    r.setHalves(Reg.SS, ss, 0);
   }
 
   /**
@@ -1179,80 +1214,72 @@ export class Cpu {
     if (limit === 0) return 0;
     const index = selector & 0xfff8;
     if (index === 0 || index + 7 > limit) return -1;
-    const bytes = this.#systemRead(
-      signed(r.low(Reg.GDTR_BASE), r.high(Reg.GDTR_BASE)) + index,
-      8,
+    const high = this.#systemRead32(
+      signed(r.low(Reg.GDTR_BASE), r.high(Reg.GDTR_BASE)) + index + 4,
     );
-    if (!(bytes instanceof Uint8Array)) return -1;
-    const high = new DataView(bytes.buffer).getUint32(4, true);
+    if (high < 0) return -1;
     const present = high & 0x8000,
       code = (high & 0x1800) === 0x1800,
       long = high & 0x20_0000;
     return present && code && long ? high >>> 13 & 3 : -1;
   }
 
-  // A supervisor read of `length` bytes by the CPU itself (IDT, GDT, TSS),
-  // or the fault it meets.
-  #systemRead(address: number, length: number): Uint8Array | DeliveryFault {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) {
-      const fault = this.#probe(address + i, Access.READ, false);
-      if (fault.vector >= 0) return fault;
-      out[i] = fault.pa < this.memory.size
-        ? this.memory.readU8(fault.pa)
-        : 0xff;
-    }
-    return out;
-  }
-
-  #systemWrite(address: number, value: bigint): DeliveryFault | undefined {
-    for (let i = 0; i < 8; i++) {
-      const fault = this.#probe(address + i, Access.WRITE, false);
-      if (fault.vector >= 0) return fault;
-      if (fault.pa < this.memory.size) {
-        this.memory.writeU8(fault.pa, Number(value >> BigInt(8 * i) & 0xffn));
+  // A supervisor read of 32 bits by the CPU itself (IDT, GDT, TSS), or -1
+  // with the fault it met kept for #lastFault.
+  #systemRead32(address: number): number {
+    if ((address & 3) !== 0) {
+      let value = 0;
+      for (let i = 3; i >= 0; i--) {
+        const pa = this.#probe(address + i, Access.READ, false);
+        if (pa < 0) return -1;
+        value = value * 256 +
+          (pa < this.memory.size ? this.memory.readU8(pa) : 0xff);
       }
+      return value;
     }
-    return undefined;
+    const pa = this.#probe(address, Access.READ, false);
+    if (pa < 0) return -1;
+    return pa + 4 <= this.memory.size ? this.memory.readU32(pa) : 0xffff_ffff;
   }
 
-  // Translates without delivering: the physical address, or the #PF (CR2
-  // set) or #GP a delivery would meet.
-  #probe(
-    vaddr: number,
-    access: Access,
-    user: boolean,
-  ): DeliveryFault & { pa: number } {
+  // A supervisor write of a 64-bit stack slot (8-aligned, so in one page).
+  #push(address: number, low: number, high: number): boolean {
+    const pa = this.#probe(address, Access.WRITE, false);
+    if (pa < 0) return false;
+    if (pa + 8 <= this.memory.size) {
+      this.memory.writeU64Halves(pa, low >>> 0, high >>> 0);
+    }
+    return true;
+  }
+
+  // Translates without delivering: the physical address, or -1 with the
+  // #PF (CR2 set) or #GP a delivery would meet kept for #lastFault.
+  #probe(vaddr: number, access: Access, user: boolean): number {
     if (!(vaddr >= -CANONICAL && vaddr < CANONICAL)) {
-      return {
+      this.#fault = {
         vector: Vector.GP,
         code: 0,
         why: "non-canonical address",
-        pa: -1,
       };
+      return -1;
     }
     const pa = this.mmu.translate(vaddr, access, user);
-    if (pa >= 0) return { vector: -1, code: 0, why: "", pa };
+    if (pa >= 0) return pa;
     const unsigned = BigInt.asUintN(64, BigInt(vaddr));
     this.registers.set(Reg.CR2, unsigned);
     this.mmu.tlb.flushPage(vaddr);
-    return {
+    this.#fault = {
       vector: Vector.PF,
       code: this.mmu.faultCode,
       why: `${ACCESS_NAMES[access]} at ${hex(unsigned)}: ${
         describePageFault(this.mmu.faultCode)
       }`,
-      pa: -1,
     };
+    return -1;
   }
 
-  #restore(saved: bigint[]): void {
-    const r = this.registers;
-    r.set(Reg.CS, saved[0]!);
-    r.set(Reg.SS, saved[1]!);
-    r.set(Reg.RSP, saved[2]!);
-    r.set(Reg.RFLAGS, saved[3]!);
-    r.set(Reg.RIP, saved[4]!);
+  #lastFault(): DeliveryFault {
+    return this.#fault;
   }
 
   /**
@@ -1335,6 +1362,12 @@ interface DeliveryFault {
   readonly vector: number;
   readonly code: number;
   readonly why: string;
+}
+
+// Stores a signed number (a canonical address) in a register as 64 bits.
+function setSigned(r: RegisterFile, reg: Reg, value: number): void {
+  const high = Math.floor(value / 2 ** 32);
+  r.setHalves(reg, value - high * 2 ** 32, high >>> 0);
 }
 
 // A 64-bit value from u32 halves, as the signed number that keeps a
