@@ -74,6 +74,14 @@ export interface CpuOptions {
   readonly code?: CodeSpace;
 }
 
+/** Devices at physical addresses above RAM, as the CPU reaches them. */
+export interface MmioBus {
+  /** A 32-bit read at `address`, or `undefined` where no device answers. */
+  read32(address: number): number | undefined;
+  /** A 32-bit write at `address`; ignored where no device answers. */
+  write32(address: number, value: number): void;
+}
+
 /**
  * Where a CPU's external interrupts come from (its local APIC and the
  * PIC): what is pending, and when the next one will be.
@@ -137,6 +145,11 @@ export class Cpu {
   readonly code: CodeSpace;
   /** External interrupts: set by the machine that owns the CPU. */
   interrupts: InterruptSource | undefined;
+  /**
+   * Memory-mapped devices above RAM (the local APIC), reached by 32-bit
+   * accesses to physical addresses past RAM; set by the machine.
+   */
+  mmio: MmioBus | undefined;
   /**
    * Whether the CPU pushed an error code for the delivery whose handler
    * runs now (a software `int 14` pushes none).
@@ -401,7 +414,8 @@ export class Cpu {
     if (last >= 0) return this.memory.readU32(last);
     if ((vaddr & 0xfff) > 0xffc) return Number(this.#readSplit(vaddr, 4));
     const pa = this.translate(vaddr, Access.READ);
-    return pa + 4 <= this.memory.size ? this.memory.readU32(pa) : 0xffff_ffff;
+    if (pa + 4 <= this.memory.size) return this.memory.readU32(pa);
+    return this.mmio?.read32(pa) ?? 0xffff_ffff; // a device, or nothing
   }
 
   /**
@@ -467,6 +481,7 @@ export class Cpu {
     }
     const pa = this.translate(vaddr, Access.WRITE);
     if (pa + 4 <= this.memory.size) this.memory.writeU32(pa, value);
+    else this.mmio?.write32(pa, value >>> 0);
   }
 
   /**
