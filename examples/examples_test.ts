@@ -61,3 +61,17 @@ Deno.test("examples/page_fault.ts maps pages on first touch and halts", async ()
   strictEqual(lines[3]!.startsWith("sum = 3003,"), true);
   strictEqual(code, 0);
 });
+
+Deno.test("examples/timer.ts counts ten periods of the local-APIC timer", async () => {
+  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", new URL("./timer.ts", import.meta.url).pathname],
+    stdin: "null",
+  }).output();
+  // Ten periods of 62,500 counts × 16 TSC ticks, and the 25 cycles of the
+  // final rdtsc on the virtual clock.
+  strictEqual(
+    new TextDecoder().decode(stdout),
+    "10 timer ticks in 10000026 TSC cycles\r\n",
+  );
+  strictEqual(code, 0);
+});

@@ -7,6 +7,8 @@ import { buildBootPageTables } from "./boot_page_tables.ts";
 import { CodeSpace } from "./code_space.ts";
 import { bindCpu } from "./current_cpu.ts";
 import { DebugExit } from "./devices/debug_exit.ts";
+import { LocalApic } from "./devices/local_apic.ts";
+import { Pic8259Pair } from "./devices/pic_8259.ts";
 import { COM1, COM2, COM3, COM4, Uart16550 } from "./devices/uart_16550.ts";
 import { IoBus } from "./io_bus.ts";
 import { type MachineReport, MachineStopped } from "./machine_report.ts";
@@ -91,6 +93,10 @@ export class Machine {
   readonly cpus: readonly Cpu[];
   /** The serial ports COM1..COM4. */
   readonly serial: readonly Uart16550[];
+  /** The 8259 PIC pair; COM1 raises IRQ 4 and COM2 IRQ 3 on it. */
+  readonly pic: Pic8259Pair = new Pic8259Pair();
+  /** Each CPU's local APIC, by CPU number, at physical 0xFEE0_0000. */
+  readonly localApics: readonly LocalApic[];
   /** The code the CPUs run: interrupt handlers and entry points. */
   readonly code: CodeSpace = new CodeSpace();
   /** What the entry function receives: the memory map and the RAM size. */
@@ -179,6 +185,40 @@ export class Machine {
       )
     );
     for (const uart of this.serial) uart.attach(this.io);
+    this.pic.attach(this.io);
+    // A UART's interrupt reaches the PIC only while MCR.OUT2 is set, as on
+    // the PC's serial cards.
+    const line = (uart: Uart16550, base: number) => () =>
+      uart.interruptPending && (uart.read8(base + 4) & 0x08) !== 0;
+    this.pic.connect(4, line(this.serial[0]!, COM1));
+    this.pic.connect(3, line(this.serial[1]!, COM2));
+    const pic = this.pic;
+    this.localApics = this.cpus.map((cpu) => {
+      const apic = new LocalApic({
+        id: cpu.id,
+        now: () => cpu.tsc.read(),
+        virtualWire: true,
+      });
+      const base = apic.base;
+      cpu.mmio = {
+        read32: (pa) =>
+          pa >= base && pa < base + 0x1000 ? apic.read32(pa - base) : undefined,
+        write32: (pa, value) => {
+          if (pa >= base && pa < base + 0x1000) apic.write32(pa - base, value);
+        },
+      };
+      cpu.interrupts = {
+        take(): number {
+          const vector = apic.pendingVector();
+          if (vector >= 0) return apic.acknowledge(vector);
+          return apic.acceptsExtInt && pic.interruptRequested
+            ? pic.acknowledge()
+            : -1;
+        },
+        nextEvent: () => apic.nextEvent(),
+      };
+      return apic;
+    });
     this.#sinks = [com1Sink];
     new DebugExit((status) =>
       this.cpus[0]!.stop({
