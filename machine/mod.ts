@@ -42,3 +42,6 @@ export * from "./cpu/tlb.ts";
 export { Msr } from "./cpu/msr.ts";
 export * from "./devices/uart_16550.ts";
 export * from "./devices/debug_exit.ts";
+export * from "./devices/pic_8259.ts";
+export * from "./devices/local_apic.ts";
+export * from "./code_space.ts";

@@ -182,9 +182,10 @@ export interface LocalApicOptions {
  * It is not on the I/O bus: the CPU passes it the 32-bit loads and stores
  * that hit its page, as {@linkcode LocalApic.read32} and
  * {@linkcode LocalApic.write32} with the offset inside the page.
- * Registers are 16-byte aligned; a load or store at an offset of 4, 8 or
- * 12 inside a register's slot reads 0 and is ignored (the SDM leaves it
- * undefined), and one at an unimplemented register also sets ESR bit 7
+ * Registers are 16-byte aligned; the SDM leaves any other access
+ * undefined, and here a load or store whose offset is not a register's
+ * (inside a register's 16-byte slot, or misaligned) reads 0 and is
+ * ignored. One at an unimplemented register reads 0 and sets ESR bit 7
  * (illegal register address).
  *
  * Reset state (SDM 3A §11.4.7.1): ID = `id` << 24, TPR, IRR, ISR, TMR,
@@ -372,9 +373,9 @@ export class LocalApic {
    * Reads the register at `offset` in the APIC page (a 32-bit load).
    * Reading the current count first brings the timer up to `now()`.
    *
-   * @param offset The byte offset, a multiple of 4 from 0 to 0xFFC.
+   * @param offset The byte offset inside the page, 0 to 0xFFF.
    * @returns The register's value, 0..0xFFFF_FFFF.
-   * @throws {RangeError} If `offset` is not a multiple of 4 in 0..0xFFC.
+   * @throws {RangeError} If `offset` is not an integer in 0..0xFFF.
    *
    * @example The version register
    * ```ts
@@ -438,9 +439,9 @@ export class LocalApic {
    * Read-only registers ignore the write; ICR low sends an IPI through
    * `onIpi`; initial count starts (or, with 0, stops) the timer.
    *
-   * @param offset The byte offset, a multiple of 4 from 0 to 0xFFC.
+   * @param offset The byte offset inside the page, 0 to 0xFFF.
    * @param value The value, 0..0xFFFF_FFFF.
-   * @throws {RangeError} If `offset` is not a multiple of 4 in 0..0xFFC or
+   * @throws {RangeError} If `offset` is not an integer in 0..0xFFF or
    *   `value` is not a 32-bit unsigned integer.
    *
    * @example Raising the task priority
@@ -752,9 +753,9 @@ function highest(register: Uint32Array): number {
 }
 
 function checkOffset(offset: number): void {
-  if ((offset & 0xffc) !== offset) {
+  if ((offset & 0xfff) !== offset) {
     throw new RangeError(
-      `Invalid local APIC offset ${offset}: expected a multiple of 4 from 0 to 0xFFC`,
+      `Invalid local APIC offset ${offset}: expected an integer from 0 to 0xFFF`,
     );
   }
 }
