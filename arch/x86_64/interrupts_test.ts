@@ -286,3 +286,58 @@ Deno.test("handlers and the interrupted state", async (t) => {
     },
   );
 });
+
+Deno.test("every exception vector pushes an error code exactly when SDM table 6-1 says", () => {
+  // Vectors with an error code: 8, 10–14, 17, 21, 29, 30.
+  const withCode = new Set([8, 10, 11, 12, 13, 14, 17, 21, 29, 30]);
+  const vectors = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    16,
+    17,
+    18,
+    19,
+    20,
+    21,
+    28,
+    29,
+    30,
+  ];
+  const seen: [number, number | undefined, bigint][] = [];
+  const report = run(() => {
+    const idt = new InterruptManager();
+    for (const v of vectors) {
+      idt.registerHandler(
+        v,
+        (ctx) =>
+          seen.push([
+            ctx.vector,
+            ctx.errorCode,
+            0x7_0000n - currentCpu().registers.get(Reg.RSP),
+          ]),
+      );
+    }
+    idt.load();
+    for (const v of vectors) {
+      currentCpu().raise(v, withCode.has(v) ? 0x18 : 0, "test");
+    }
+  });
+  strictEqual(report.reason, "returned", report.message);
+  deepStrictEqual(
+    seen,
+    vectors.map((v) => withCode.has(v) ? [v, 0x18, 48n] : [v, undefined, 40n]),
+  );
+});
