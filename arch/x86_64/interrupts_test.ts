@@ -29,6 +29,17 @@ function run(body: () => void): ReturnType<Machine["run"]> {
   return new Machine({ ramSize: 4 << 20, sink: new MemorySink() }).run(body);
 }
 
+/** A GDT with a kernel code segment and a TSS set up by `configure`, loaded. */
+function loadTssWith(configure: (tss: TaskStateSegment) => void): void {
+  const tss = new TaskStateSegment();
+  configure(tss);
+  const gdt = new GlobalDescriptorTable();
+  gdt.addEntry(KERNEL_CODE_SEGMENT);
+  const selector = gdt.addEntry(tss.descriptor());
+  gdt.load();
+  loadTss(selector);
+}
+
 function stackWords(count: number): bigint[] {
   const rsp = Number(currentCpu().registers.get(Reg.RSP));
   return Array.from({ length: count }, (_, i) => readU64(rsp + 8 * i));
@@ -101,13 +112,9 @@ Deno.test("exception delivery", async (t) => {
   await t.step("a gate with an IST index switches to that stack", () => {
     let rsp = 0n;
     const report = run(() => {
-      const tss = new TaskStateSegment();
-      tss.setInterruptStack(2, 0x5_8000);
-      const gdt = new GlobalDescriptorTable();
-      gdt.addEntry(KERNEL_CODE_SEGMENT);
-      const selector = gdt.addEntry(tss.descriptor());
-      gdt.load();
-      loadTss(selector);
+      loadTssWith((tss) => {
+        tss.setInterruptStack(2, 0x5_8000);
+      });
       const idt = new InterruptManager();
       idt.registerHandler(3, () => rsp = currentCpu().registers.get(Reg.RSP), {
         ist: 2,
@@ -170,13 +177,9 @@ Deno.test("gate checks", async (t) => {
     () => {
       let code: number | undefined;
       const report = run(() => {
-        const tss = new TaskStateSegment();
-        tss.setPrivilegeStack(0, 0x5_c000);
-        const gdt = new GlobalDescriptorTable();
-        gdt.addEntry(KERNEL_CODE_SEGMENT);
-        const selector = gdt.addEntry(tss.descriptor());
-        gdt.load();
-        loadTss(selector);
+        loadTssWith((tss) => {
+          tss.setPrivilegeStack(0, 0x5_c000);
+        });
         const idt = new InterruptManager();
         idt.registerHandler(0x40, () => {});
         idt.registerHandler(13, (ctx) => code = ctx.errorCode);
@@ -212,14 +215,10 @@ Deno.test("faults while delivering", async (t) => {
     () => {
       let doubleFault: number | undefined;
       const report = run(() => {
-        const tss = new TaskStateSegment();
-        tss.setInterruptStack(1, 0x4000_0000_0000); // not mapped
-        tss.setInterruptStack(2, 0x5_8000);
-        const gdt = new GlobalDescriptorTable();
-        gdt.addEntry(KERNEL_CODE_SEGMENT);
-        const selector = gdt.addEntry(tss.descriptor());
-        gdt.load();
-        loadTss(selector);
+        loadTssWith((tss) => {
+          tss.setInterruptStack(1, 0x4000_0000_0000); // not mapped
+          tss.setInterruptStack(2, 0x5_8000);
+        });
         const idt = new InterruptManager();
         idt.registerHandler(14, () => {}, { ist: 1 });
         idt.registerHandler(8, (ctx) => {
