@@ -26,8 +26,18 @@ export function shortest(x: number): Digits {
   }
   const text = x.toExponential(); // "d.ddde+N": shortest digits
   const e = text.indexOf("e");
-  scratch.digits = text[0]! + text.slice(2, e);
-  scratch.exp = Number(text.slice(e + 1));
+  let digits = text[0]! + text.slice(2, e);
+  const exp = Number(text.slice(e + 1));
+  // Where x lies exactly halfway between the two nearest shortest
+  // candidates, ECMAScript picks the even one and Rust's Dragon4 the upper
+  // one. A tie needs x = k × 2^p with k odd, p ≤ -2 and 10^p the place just
+  // after the last digit; x then ends in …25 when k ≡ 1 (mod 4), where
+  // ECMAScript's last digit is the 2 and Rust's a 3, or in …75, where both
+  // pick the 8.
+  const p = exp - digits.length;
+  if (p <= -2 && x * 2 ** -p % 4 === 1) digits = digits.slice(0, -1) + "3";
+  scratch.digits = digits;
+  scratch.exp = exp;
   return scratch;
 }
 

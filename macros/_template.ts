@@ -106,6 +106,7 @@ const TRAITS: Record<string, Trait> = {
 const NO_COUNT: Count = Object.freeze({ literal: -1, index: -1, name: "" });
 const ID_START = /[\p{XID_Start}_]/u;
 const ID_CONTINUE = /\p{XID_Continue}/u;
+const WHITE_SPACE = /\p{White_Space}/u;
 const U16_MAX = 0xffff;
 
 /** Parses a format string; throws {@linkcode FormatError} where rustc would. */
@@ -187,6 +188,7 @@ class Parser {
       if (name === "_") this.fail(position + 1, "invalid argument name `_`");
       if (name !== "") this.useName(name);
     }
+    this.skipWhitespace();
     let fill = " ";
     let align = Align.Unknown;
     let plus = false;
@@ -247,7 +249,7 @@ class Parser {
         }
       }
     }
-    while (this.source[this.pos] === " ") this.pos++;
+    this.skipWhitespace();
     if (this.pos >= this.source.length) {
       this.fail(
         position,
@@ -347,6 +349,13 @@ class Parser {
     const word = s.slice(this.pos, end);
     this.pos = end;
     return word;
+  }
+
+  // rustc skips any char::is_whitespace (White_Space, all in the BMP)
+  // after the argument and before the closing `}`: `{0 :x\t}`.
+  skipWhitespace(): void {
+    const s = this.source;
+    while (this.pos < s.length && WHITE_SPACE.test(s[this.pos]!)) this.pos++;
   }
 
   peek(c: string): boolean {

@@ -3,12 +3,18 @@ import { caseArguments, plainValue, type RustCase } from "./_rust_cases.ts";
 import { format } from "./format.ts";
 import { FormatError } from "./format_error.ts";
 
-// Reference outputs of rustc's `format!`, made by testdata/gen_rust_format.py.
-const cases: { rustc: string; cases: RustCase[] } = JSON.parse(
-  await Deno.readTextFile(
-    new URL("./testdata/rust_format_cases.json", import.meta.url),
-  ),
-);
+type RustCases = { rustc: string; cases: RustCase[] };
+
+async function readCases(name: string): Promise<RustCases> {
+  return JSON.parse(
+    await Deno.readTextFile(new URL(`./testdata/${name}`, import.meta.url)),
+  );
+}
+
+// Reference outputs of rustc's `format!`: systematic ones made by
+// testdata/gen_rust_format.py, random ones by testdata/gen_rust_format_fuzz.py.
+const cases = await readCases("rust_format_cases.json");
+const fuzz = await readCases("rust_format_fuzz.json");
 const errors: { rustc: string; errors: RustCase[] } = JSON.parse(
   await Deno.readTextFile(
     new URL("./testdata/rust_format_errors.json", import.meta.url),
@@ -23,15 +29,16 @@ function attempt(c: RustCase, args: unknown[]): string {
   }
 }
 
-Deno.test(`format matches ${cases.rustc} on ${cases.cases.length} cases`, () => {
+// Formats every case with typed arguments and compares with rustc's output.
+function checkCases(data: RustCases): void {
   const mismatches: string[] = [];
-  for (const c of cases.cases) {
+  for (const c of data.cases) {
     const got = attempt(c, caseArguments(c));
     if (got !== c.out) {
       mismatches.push(
-        `${JSON.stringify(c.fmt)} ${JSON.stringify(c.args)}\n  rust: ${
-          JSON.stringify(c.out)
-        }\n  ours: ${JSON.stringify(got)}`,
+        `${JSON.stringify(c.fmt)} ${JSON.stringify(c.args)}${
+          c.named ? " " + JSON.stringify(c.named) : ""
+        }\n  rust: ${JSON.stringify(c.out)}\n  ours: ${JSON.stringify(got)}`,
       );
     }
   }
@@ -40,6 +47,14 @@ Deno.test(`format matches ${cases.rustc} on ${cases.cases.length} cases`, () => 
     [],
     `${mismatches.length} mismatches`,
   );
+}
+
+Deno.test(`format matches ${cases.rustc} on ${cases.cases.length} cases`, () => {
+  checkCases(cases);
+});
+
+Deno.test(`format matches ${fuzz.rustc} on ${fuzz.cases.length} random cases`, () => {
+  checkCases(fuzz);
 });
 
 Deno.test("plain JS values format as the Rust types they map to", () => {
