@@ -2,6 +2,7 @@ import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { caseArguments, plainValue, type RustCase } from "./_rust_cases.ts";
 import { format } from "./format.ts";
 import { FormatError } from "./format_error.ts";
+import { char } from "./typed.ts";
 
 type RustCases = { rustc: string; cases: RustCase[] };
 
@@ -112,4 +113,14 @@ Deno.test("a FormatError names the position and the reason", () => {
       'Invalid format string "ab}c" at position 2: unmatched `}` found; write `}}` for a literal `}`',
   });
   throws(() => format("{} {}", 1), (e: FormatError) => e.position === 3);
+});
+
+Deno.test("characters new in Unicode 17 print as rustc 1.95 prints them", () => {
+  // rustc 1.95's tables know these as assigned and printable; an engine on
+  // older Unicode data sees them as unassigned.
+  for (const code of [0x088f, 0x20c1, 0x1fa8a, 0x1e6c0, 0x323b0]) {
+    const c = String.fromCodePoint(code);
+    strictEqual(format("{:?}", char(c)), `'${c}'`);
+  }
+  strictEqual(format("{:?}", "\u{0378}"), '"\\u{378}"'); // still unassigned
 });
