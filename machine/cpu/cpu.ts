@@ -158,6 +158,9 @@ export class Cpu {
   // Nested deliveries under way, and the one-instruction shadow of `sti`.
   #depth = 0;
   #shadow = false;
+  // #systemProbe's cache: for read, write, fetch and iretq's stack reads,
+  // six numbers each.
+  #systemCache = new Float64Array(24).fill(Number.NaN);
   // The fault the last #probe met.
   #fault: DeliveryFault = { vector: -1, code: 0, why: "" };
   // Memory accesses left before the next check for external interrupts.
@@ -961,7 +964,7 @@ export class Cpu {
       vector * 16;
     let w0: number, w1: number, w2: number;
     const gatePa = (gateAddress & 0xfff) <= 0xff0
-      ? this.#probe(gateAddress, Access.READ, false)
+      ? this.#systemProbe(gateAddress, Access.READ)
       : -2;
     if (gatePa >= 0 && gatePa + 12 <= this.memory.size) {
       w0 = this.memory.readU32(gatePa);
@@ -1049,7 +1052,7 @@ export class Cpu {
     const top = rsp - (withCode ? 48 : 40);
     r.setHalves(Reg.CS, (selector & 0xfffc) | newCpl, 0);
     const samePage = ((top ^ (rsp - 8)) & ~0xfff) === 0 && top >= -CANONICAL;
-    const framePa = samePage ? this.#probe(rsp - 8, Access.WRITE, false) : -2;
+    const framePa = samePage ? this.#systemProbe(rsp - 8, Access.WRITE) : -2;
     if (
       framePa >= 0 && framePa + 8 <= this.memory.size &&
       framePa >= (rsp - 8 - top)
@@ -1074,7 +1077,7 @@ export class Cpu {
       return this.#lastFault();
     }
     if (newCpl < cpl) r.setHalves(Reg.SS, newCpl, 0); // a NULL SS with RPL = CPL
-    const fetch = this.#probe(target, Access.FETCH, false);
+    const fetch = this.#systemProbe(target, Access.FETCH);
     if (fetch < 0) {
       r.setHalves(Reg.CS, oldCs, 0);
       r.setHalves(Reg.SS, oldSs, 0);
@@ -1127,7 +1130,11 @@ export class Cpu {
     const rsp = signed(r.low(Reg.RSP), r.high(Reg.RSP)) +
       (skipErrorCode ? 8 : 0);
     // One translation when the frame lies in one page (it usually does).
-    const pa = (rsp & 0xfff) <= 0xfd8 ? this.translate(rsp, Access.READ) : -1;
+    const pa = (rsp & 0xfff) <= 0xfd8 && this.cpl === 0
+      ? this.#systemProbe(rsp, Access.READ, STACK_READ)
+      : (rsp & 0xfff) <= 0xfd8
+      ? this.translate(rsp, Access.READ)
+      : -1;
     let ripLow, ripHigh, cs, rflags, rspLow, rspHigh, ss;
     if (pa >= 0 && pa + 40 <= this.memory.size) {
       const m = this.memory;
@@ -1293,6 +1300,34 @@ export class Cpu {
     return -1;
   }
 
+  // #probe for the CPU's own accesses (IDT, stack frame, handler fetch),
+  // through a one-page cache per kind of access. An entry stands for a TLB
+  // entry: it lasts until a TLB flush, or a change to CR0, CR4 or EFER,
+  // which the rights of a supervisor access depend on.
+  #systemProbe(vaddr: number, access: Access, slot: number = access): number {
+    const r = this.registers;
+    const offset = vaddr & 0xfff;
+    const page = vaddr - offset;
+    const c = this.#systemCache;
+    const k = slot * 6;
+    const generation = this.mmu.tlb.generation;
+    const cr0 = r.low(Reg.CR0), cr4 = r.low(Reg.CR4), efer = r.low(Reg.EFER);
+    if (
+      c[k] === page && c[k + 2] === generation && c[k + 3] === cr0 &&
+      c[k + 4] === cr4 && c[k + 5] === efer
+    ) return c[k + 1]! + offset;
+    const pa = this.#probe(vaddr, access, false);
+    if (pa >= 0) {
+      c[k] = page;
+      c[k + 1] = pa - offset;
+      c[k + 2] = generation;
+      c[k + 3] = cr0;
+      c[k + 4] = cr4;
+      c[k + 5] = efer;
+    }
+    return pa;
+  }
+
   #lastFault(): DeliveryFault {
     return this.#fault;
   }
@@ -1360,6 +1395,8 @@ const NT = 1 << 14;
 const RF = 1 << 16;
 const VM = 1 << 17;
 const MAX_DEPTH = 64;
+// The #systemProbe cache slot of iretq's stack reads (0–2 are by access).
+const STACK_READ = 3;
 /**
  * External interrupts are checked at least once every this many virtual
  * memory accesses, besides at `sti` (after its shadow), `hlt`, `pause` and
