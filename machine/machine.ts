@@ -194,28 +194,44 @@ export class Machine {
     this.pic.connect(3, line(this.serial[1]!, COM2));
     const pic = this.pic;
     this.localApics = this.cpus.map((cpu) => {
+      // The BSP's APIC starts in virtual-wire mode, as a BIOS leaves it.
       const apic = new LocalApic({
         id: cpu.id,
         now: () => cpu.tsc.read(),
-        virtualWire: true,
+        virtualWire: cpu.id === 0,
       });
-      const base = apic.base;
+      // IA32_APIC_BASE places the registers (bits 51..12) and turns the
+      // APIC on or off (bit 11); with it off, the PIC drives INTR itself.
+      const regs = cpu.registers;
+      const enabled = () => (regs.low(Reg.APIC_BASE) & 0x800) !== 0;
+      const offset = (pa: number) =>
+        enabled()
+          ? pa -
+            (regs.high(Reg.APIC_BASE) * 2 ** 32 +
+              ((regs.low(Reg.APIC_BASE) & 0xffff_f000) >>> 0))
+          : -1;
       cpu.mmio = {
-        read32: (pa) =>
-          pa >= base && pa < base + 0x1000 ? apic.read32(pa - base) : undefined,
+        read32: (pa) => {
+          const at = offset(pa);
+          return at >= 0 && at < 0x1000 ? apic.read32(at) : undefined;
+        },
         write32: (pa, value) => {
-          if (pa >= base && pa < base + 0x1000) apic.write32(pa - base, value);
+          const at = offset(pa);
+          if (at >= 0 && at < 0x1000) apic.write32(at, value);
         },
       };
       cpu.interrupts = {
         take(): number {
+          if (!enabled()) {
+            return pic.interruptRequested ? pic.acknowledge() : -1;
+          }
           const vector = apic.pendingVector();
           if (vector >= 0) return apic.acknowledge(vector);
           return apic.acceptsExtInt && pic.interruptRequested
             ? pic.acknowledge()
             : -1;
         },
-        nextEvent: () => apic.nextEvent(),
+        nextEvent: () => enabled() ? apic.nextEvent() : undefined,
       };
       return apic;
     });

@@ -1,6 +1,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { Machine, MemorySink, ScriptedSource } from "../../machine/mod.ts";
-import { writeU32 } from "../../memory/virtual_memory.ts";
+import { readU32, writeU32 } from "../../memory/virtual_memory.ts";
+import { Msr, wrmsr } from "./msr.ts";
 import { cli, hlt, readTsc, sti } from "./instructions.ts";
 import { InterruptManager } from "./interrupt_manager.ts";
 import { Port } from "./port.ts";
@@ -158,4 +159,19 @@ Deno.test("8259 PIC and COM1", async (t) => {
     strictEqual(report.reason, "halted");
     strictEqual(delivered, false);
   });
+});
+
+Deno.test("IA32_APIC_BASE places and enables the local APIC (SDM 3A §11.4.4)", () => {
+  const seen: number[] = [];
+  const report = new Machine({ ramSize: 2 << 20, sink: new MemorySink() }).run(
+    () => {
+      seen.push(readU32(APIC + 0x30)); // version register
+      wrmsr(Msr.IA32_APIC_BASE, 0xfee0_0000); // EN (bit 11) clear: the APIC is off
+      seen.push(readU32(APIC + 0x30)); // nothing answers: all ones
+      wrmsr(Msr.IA32_APIC_BASE, 0xfee0_0800);
+      seen.push(readU32(APIC + 0x30));
+    },
+  );
+  strictEqual(report.reason, "returned", report.message);
+  deepStrictEqual(seen, [0x0005_0014, 0xffff_ffff, 0x0005_0014]);
 });
