@@ -38,6 +38,26 @@ export function currentCpu(): Cpu {
 }
 
 /**
+ * The CPU that the calling code runs on, or `undefined` outside
+ * `Machine.run`: the non-throwing form of {@linkcode currentCpu}, for hot
+ * paths such as a lock's owner tag.
+ *
+ * @returns The CPU, or `undefined`.
+ *
+ * @example Outside and inside `run`
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { Machine } from "./machine.ts";
+ *
+ * strictEqual(boundCpu(), undefined);
+ * new Machine().run(() => strictEqual(boundCpu()?.id, 0));
+ * ```
+ */
+export function boundCpu(): Cpu | undefined {
+  return current;
+}
+
+/**
  * Binds the calling thread to `cpu` (or to none), for `Machine.run`.
  *
  * @param cpu The CPU, or `undefined` to unbind.

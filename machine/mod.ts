@@ -27,7 +27,7 @@ export * from "./machine.ts";
 export * from "./machine_report.ts";
 export * from "./boot_info.ts";
 export { BOOT_PML4 } from "./boot_page_tables.ts";
-export { currentCpu, NoCpuError } from "./current_cpu.ts";
+export { boundCpu, currentCpu, NoCpuError } from "./current_cpu.ts";
 export * from "./physical_memory.ts";
 export * from "./io_bus.ts";
 export * from "./serial_sink.ts";
