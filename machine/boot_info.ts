@@ -28,3 +28,29 @@ export interface BootInfo {
   /** The size of RAM in bytes. */
   readonly ramSize: number;
 }
+
+/**
+ * The top of the boot stack: the bootstrap processor's RSP at entry. The
+ * 64 KiB below it, in the reserved first MiB, are the stacks a boot loader
+ * leaves the kernel: 8 KiB for each CPU, see {@linkcode bootStackTop}.
+ */
+export const BOOT_STACK_TOP = 0x7_0000;
+
+/**
+ * The RSP that CPU `cpu` starts with: {@linkcode BOOT_STACK_TOP} for the
+ * bootstrap processor, 8 KiB lower for each next CPU (as a real trampoline
+ * hands each application processor a stack of its own).
+ *
+ * @param cpu The CPU number, 0 to 7.
+ * @returns The stack top.
+ *
+ * @example CPU 1's stack
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(bootStackTop(1), 0x6_e000);
+ * ```
+ */
+export function bootStackTop(cpu: number): number {
+  return BOOT_STACK_TOP - cpu * 0x2000;
+}

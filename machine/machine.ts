@@ -3,31 +3,39 @@ import { Cpu } from "./cpu/cpu.ts";
 import { Reg } from "./cpu/register_file.ts";
 import type { ClockMode } from "./cpu/time_stamp_counter.ts";
 import type { BootInfo } from "./boot_info.ts";
+import { BOOT_STACK_TOP } from "./boot_info.ts";
 import { buildBootPageTables } from "./boot_page_tables.ts";
 import { CodeSpace } from "./code_space.ts";
-import { bindCpu } from "./current_cpu.ts";
-import { DebugExit } from "./devices/debug_exit.ts";
-import { LocalApic } from "./devices/local_apic.ts";
+import { debugExitFor, wireCpu } from "./cpu_wiring.ts";
+import type { LocalApic } from "./devices/local_apic.ts";
 import { Pic8259Pair } from "./devices/pic_8259.ts";
 import { COM1, COM2, COM3, COM4, Uart16550 } from "./devices/uart_16550.ts";
 import { IoBus } from "./io_bus.ts";
-import { type MachineReport, MachineStopped } from "./machine_report.ts";
+import type { KernelImage } from "./kernel_image.ts";
+import { MachineReport } from "./machine_report.ts";
 import { PhysicalMemory } from "./physical_memory.ts";
+import { runOnCpu } from "./run_on_cpu.ts";
 import { type SerialSink, StdoutSink } from "./serial_sink.ts";
 import type { SerialSource } from "./serial_source.ts";
-
-/**
- * The top of the boot stack: RSP at entry. The 64 KiB below it, in the
- * reserved first MiB, are the stack a boot loader leaves the kernel.
- */
-export const BOOT_STACK_TOP = 0x7_0000;
+import { ApplicationProcessors } from "./smp/application_processors.ts";
+import { Interconnect } from "./smp/interconnect.ts";
+import { LogSink } from "./smp/log_sink.ts";
 
 /** The settings of a {@linkcode Machine}; every one has a default. */
 export interface MachineOptions {
   /** The RAM size in bytes, a multiple of 4096, at least 1 MiB; 64 MiB by default. */
   readonly ramSize?: number;
-  /** The number of CPUs; 1 (SMP comes with the `sync` module). */
+  /**
+   * The number of CPUs, 1 to 8; 1 by default. CPU 0, the bootstrap
+   * processor, runs on the calling thread; each other CPU runs in a Worker
+   * of its own, which needs `--allow-read` for local modules.
+   */
   readonly cpus?: number;
+  /**
+   * The kernel's code as every CPU loads it; needed with more than one CPU
+   * (see {@linkcode KernelImage}).
+   */
+  readonly image?: KernelImage;
   /**
    * MAXPHYADDR, the physical-address width that CPUID leaf 0x8000_0008
    * reports and that bounds CR3 and page-table addresses: 36 to 52, 46 by
@@ -89,13 +97,18 @@ export class Machine {
   readonly memory: PhysicalMemory;
   /** The I/O bus. */
   readonly io: IoBus = new IoBus();
-  /** The CPUs; CPU 0 is the bootstrap processor. */
+  /**
+   * The CPUs on this thread: CPU 0, the bootstrap processor. (The
+   * application processors live in their Workers.)
+   */
   readonly cpus: readonly Cpu[];
+  /** The number of CPUs, the application processors included. */
+  readonly cpuCount: number;
   /** The serial ports COM1..COM4. */
   readonly serial: readonly Uart16550[];
   /** The 8259 PIC pair; COM1 raises IRQ 4 and COM2 IRQ 3 on it. */
   readonly pic: Pic8259Pair = new Pic8259Pair();
-  /** Each CPU's local APIC, by CPU number, at physical 0xFEE0_0000. */
+  /** The local APIC of each CPU in {@linkcode Machine.cpus}, at 0xFEE0_0000. */
   readonly localApics: readonly LocalApic[];
   /** The code the CPUs run: interrupt handlers and entry points. */
   readonly code: CodeSpace = new CodeSpace();
@@ -103,6 +116,9 @@ export class Machine {
   readonly bootInfo: BootInfo;
   #sinks: SerialSink[];
   #ran = false;
+  #link: Interconnect;
+  #image: KernelImage | undefined;
+  #options: { maxPhysAddr: number; clock: ClockMode; tscHz: number };
 
   /**
    * Builds the machine.
@@ -125,9 +141,14 @@ export class Machine {
         `Invalid MAXPHYADDR ${maxPhysAddr}: expected an integer from 36 to 52`,
       );
     }
-    if (cpus !== 1) {
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8) {
       throw new RangeError(
-        `Invalid CPU count ${cpus}: this machine has 1 CPU until SMP support lands`,
+        `Invalid CPU count ${cpus}: expected an integer from 1 to 8`,
+      );
+    }
+    if (cpus > 1 && options.image === undefined) {
+      throw new RangeError(
+        `A machine of ${cpus} CPUs needs a kernel image: pass { image } with the module its application processors load (see KernelImage)`,
       );
     }
     if (clock !== "virtual" && clock !== "host") {
@@ -153,34 +174,42 @@ export class Machine {
         } bytes does not fit ${maxPhysAddr} physical-address bits`,
       );
     }
-    this.cpus = [
-      new Cpu({
-        id: 0,
-        memory: this.memory,
-        io: this.io,
-        maxPhysAddr,
-        clock,
-        tscHz,
-        code: this.code,
-      }),
-    ];
+    this.cpuCount = cpus;
+    this.#link = new Interconnect(cpus);
+    this.#link.running(0);
+    this.#image = options.image;
+    this.#image?.install(this.code);
+    this.#options = { maxPhysAddr, clock, tscHz };
+    const bsp = new Cpu({
+      id: 0,
+      memory: this.memory,
+      io: this.io,
+      maxPhysAddr,
+      clock,
+      tscHz,
+      code: this.code,
+    });
+    this.cpus = [bsp];
     const boot = buildBootPageTables(this.memory);
-    for (const cpu of this.cpus) {
-      cpu.registers.setHalves(Reg.CR3, boot.cr3, 0);
-      cpu.registers.setHalves(Reg.RSP, BOOT_STACK_TOP, 0);
-    }
+    bsp.registers.setHalves(Reg.CR3, boot.cr3, 0);
+    bsp.registers.setHalves(Reg.RSP, BOOT_STACK_TOP, 0);
     this.bootInfo = Object.freeze({
       memoryMap: Object.freeze(boot.memoryMap.map((r) => Object.freeze(r))),
       ramSize: this.memory.size,
     });
     const com1Sink = options.sink ?? new StdoutSink();
+    // With several CPUs, COM1's lines meet in the shared log first, so
+    // that lines of different CPUs never mix.
+    const com1 = cpus === 1
+      ? com1Sink
+      : new LogSink(this.#link, () => this.#copyLog());
     this.serial = [COM1, COM2, COM3, COM4].map((base, i) =>
       new Uart16550(
         base,
         i === 0 && options.source !== undefined
-          ? { sink: com1Sink, source: options.source }
+          ? { sink: com1, source: options.source }
           : i === 0
-          ? { sink: com1Sink }
+          ? { sink: com1 }
           : {},
       )
     );
@@ -192,57 +221,9 @@ export class Machine {
       uart.interruptPending && (uart.read8(base + 4) & 0x08) !== 0;
     this.pic.connect(4, line(this.serial[0]!, COM1));
     this.pic.connect(3, line(this.serial[1]!, COM2));
-    const pic = this.pic;
-    this.localApics = this.cpus.map((cpu) => {
-      // The BSP's APIC starts in virtual-wire mode, as a BIOS leaves it.
-      const apic = new LocalApic({
-        id: cpu.id,
-        now: () => cpu.tsc.read(),
-        virtualWire: cpu.id === 0,
-      });
-      // IA32_APIC_BASE places the registers (bits 51..12) and turns the
-      // APIC on or off (bit 11); with it off, the PIC drives INTR itself.
-      const regs = cpu.registers;
-      const enabled = () => (regs.low(Reg.APIC_BASE) & 0x800) !== 0;
-      const offset = (pa: number) =>
-        enabled()
-          ? pa -
-            (regs.high(Reg.APIC_BASE) * 2 ** 32 +
-              ((regs.low(Reg.APIC_BASE) & 0xffff_f000) >>> 0))
-          : -1;
-      cpu.mmio = {
-        read32: (pa) => {
-          const at = offset(pa);
-          return at >= 0 && at < 0x1000 ? apic.read32(at) : undefined;
-        },
-        write32: (pa, value) => {
-          const at = offset(pa);
-          if (at >= 0 && at < 0x1000) apic.write32(at, value);
-        },
-      };
-      cpu.interrupts = {
-        take(): number {
-          if (!enabled()) {
-            return pic.interruptRequested ? pic.acknowledge() : -1;
-          }
-          const vector = apic.pendingVector();
-          if (vector >= 0) return apic.acknowledge(vector);
-          return apic.acceptsExtInt && pic.interruptRequested
-            ? pic.acknowledge()
-            : -1;
-        },
-        nextEvent: () => enabled() ? apic.nextEvent() : undefined,
-      };
-      return apic;
-    });
-    this.#sinks = [com1Sink];
-    new DebugExit((status) =>
-      this.cpus[0]!.stop({
-        reason: "debug-exit",
-        exitStatus: status,
-        message: `debug exit with value ${hex((status - 1) / 2, 1)}`,
-      })
-    ).attach(this.io);
+    this.localApics = [wireCpu(bsp, this.#link, this.pic)];
+    this.#sinks = [com1, com1Sink];
+    debugExitFor(bsp).attach(this.io);
   }
 
   /**
@@ -267,24 +248,45 @@ export class Machine {
       );
     }
     this.#ran = true;
-    const cpu = this.cpus[0]!;
-    cpu.registers.set(Reg.RIP, BigInt(options.entryAddress ?? 0x10_0000));
-    const previous = bindCpu(cpu);
+    const aps = this.cpuCount === 1 ? undefined : new ApplicationProcessors(
+      this.#link,
+      this.memory.buffer,
+      this.#image!,
+      this.#options,
+    );
     try {
-      entry(this.bootInfo);
-      cpu.stop({
-        reason: "returned",
-        exitStatus: 0,
-        message: "the entry function returned",
-      });
-    } catch (error) {
-      if (!(error instanceof MachineStopped) || error.report !== cpu.report) {
-        throw error;
-      }
+      const cpu = this.cpus[0]!;
+      cpu.registers.set(Reg.RIP, BigInt(options.entryAddress ?? 0x10_0000));
+      const bsp = runOnCpu(
+        cpu,
+        this.#link,
+        () => entry(this.bootInfo),
+        () => {},
+      );
+      if (aps === undefined) return bsp;
+      const reports = [bsp, ...aps.wait(() => this.#copyLog())];
+      const ender = this.#link.endedBy()?.cpu ?? 0;
+      return new MachineReport({ ...reports[ender]!, cpus: reports });
     } finally {
-      bindCpu(previous);
+      aps?.terminate();
       for (const sink of this.#sinks) sink.flush();
+      this.#copyLog();
     }
-    return cpu.report!;
+  }
+
+  // Copies the lines the CPUs wrote to COM1 from the shared log to the sink.
+  #copyLog(): void {
+    if (this.cpuCount === 1) return;
+    const { bytes, lost } = this.#link.takeLog();
+    const sink = this.#sinks[1]!;
+    for (const byte of bytes) sink.write(byte);
+    if (lost > 0) {
+      for (
+        const byte of new TextEncoder().encode(
+          `[${lost} bytes of serial output lost: the CPUs wrote faster than the machine could copy]\n`,
+        )
+      ) sink.write(byte);
+    }
+    sink.flush();
   }
 }

@@ -3,14 +3,24 @@ import type { RegisterSnapshot } from "./cpu/cpu.ts";
 import { vectorName } from "./cpu/exceptions.ts";
 
 /**
- * Why a machine stopped:
+ * Why a machine (or one of its CPUs) stopped:
  * - `"halted"`: `hlt` with nothing that could ever wake the CPU;
  * - `"debug-exit"`: a write to the debug-exit port;
  * - `"triple-fault"`: an exception that could not be delivered (shutdown);
  * - `"returned"`: the entry function returned, which a real kernel's
- *   `_start` never does.
+ *   `_start` never does;
+ * - `"stopped"`: another CPU ended the machine (a debug exit or triple
+ *   fault there) while this one ran;
+ * - `"not-started"`: an application processor that never received a
+ *   STARTUP IPI.
  */
-export type StopReason = "halted" | "debug-exit" | "triple-fault" | "returned";
+export type StopReason =
+  | "halted"
+  | "debug-exit"
+  | "triple-fault"
+  | "returned"
+  | "stopped"
+  | "not-started";
 
 /** The exception that led to a triple fault, and how it got there. */
 export interface TripleFault {
@@ -45,6 +55,8 @@ export interface MachineReportInit {
   readonly registers: RegisterSnapshot;
   /** For a triple fault, the exception and the chain that followed it. */
   readonly tripleFault?: TripleFault | undefined;
+  /** The report of every CPU, by number, when the machine has several. */
+  readonly cpus?: readonly MachineReport[] | undefined;
 }
 
 /**
@@ -74,6 +86,7 @@ export class MachineReport {
   readonly registers: RegisterSnapshot;
   /** For a triple fault, the exception and the chain that followed it. */
   readonly tripleFault: TripleFault | undefined;
+  #cpus: readonly MachineReport[] | undefined;
 
   /**
    * Builds a report.
@@ -88,6 +101,92 @@ export class MachineReport {
     this.tsc = init.tsc;
     this.registers = init.registers;
     this.tripleFault = init.tripleFault;
+    this.#cpus = init.cpus;
+  }
+
+  /**
+   * The report of every CPU, by number: for a machine of one CPU, this
+   * report alone. On an SMP machine the report itself is that of the CPU
+   * that ended the machine (debug exit or triple fault), else the BSP's.
+   *
+   * @returns The reports.
+   *
+   * @example One CPU
+   * ```ts
+   * import { strictEqual } from "node:assert/strict";
+   * import { Machine } from "./machine.ts";
+   *
+   * const report = new Machine().run(() => {});
+   * strictEqual(report.cpus.length, 1);
+   * strictEqual(report.cpus[0], report);
+   * ```
+   */
+  get cpus(): readonly MachineReport[] {
+    return this.#cpus ?? [this];
+  }
+
+  /**
+   * The report as plain JSON data (64-bit values as hex strings), which
+   * {@linkcode MachineReport.fromJSON} reads back: how a CPU's Worker hands
+   * its report to the machine.
+   *
+   * @returns The fields of one CPU's report.
+   *
+   * @example A round trip
+   * ```ts
+   * import { strictEqual } from "node:assert/strict";
+   * import { Machine } from "./machine.ts";
+   *
+   * const report = new Machine().run(() => {});
+   * const copy = MachineReport.fromJSON(JSON.parse(JSON.stringify(report)));
+   * strictEqual(copy.toString(), report.toString());
+   * ```
+   */
+  toJSON(): Record<string, unknown> {
+    const hexes = (o: Readonly<Record<string, bigint>>) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, hex(v)]));
+    const fault = this.tripleFault;
+    return {
+      reason: this.reason,
+      exitStatus: this.exitStatus,
+      message: this.message,
+      cpu: this.cpu,
+      tsc: hex(this.tsc),
+      registers: hexes(this.registers),
+      tripleFault: fault === undefined ? undefined : {
+        ...fault,
+        ...hexes({ rip: fault.rip, cr2: fault.cr2 }),
+      },
+    };
+  }
+
+  /**
+   * Reads what {@linkcode MachineReport.toJSON} wrote.
+   *
+   * @param data The parsed JSON.
+   * @returns The report.
+   */
+  // deno-lint-ignore no-explicit-any
+  static fromJSON(data: any): MachineReport {
+    const big = (text: string) => BigInt(text.replaceAll("_", ""));
+    const fault = data.tripleFault;
+    return new MachineReport({
+      reason: data.reason,
+      exitStatus: data.exitStatus,
+      message: data.message,
+      cpu: data.cpu,
+      tsc: big(data.tsc),
+      registers: Object.fromEntries(
+        Object.entries(data.registers as Record<string, string>).map((
+          [k, v],
+        ) => [k, big(v)]),
+      ) as RegisterSnapshot,
+      tripleFault: fault === undefined ? undefined : {
+        ...fault,
+        rip: big(fault.rip),
+        cr2: big(fault.cr2),
+      },
+    });
   }
 
   /**
@@ -123,6 +222,14 @@ export class MachineReport {
       row(["cr4", "cr8", "efer"]),
       `  CS ${hex(r.cs, 4)}  SS ${hex(r.ss, 4)}  TSC ${this.tsc}`,
     );
+    for (const other of this.cpus) {
+      if (other.cpu === this.cpu) continue;
+      lines.push(
+        `CPU ${other.cpu} (${other.reason}): ${other.message}, RIP ${
+          hex(other.registers.rip)
+        }`,
+      );
+    }
     return lines.join("\n");
   }
 }

@@ -45,7 +45,7 @@ Deno.test("hlt", async (t) => {
       strictEqual(report.reason, "halted");
       strictEqual(
         report.message,
-        "hlt with interrupts enabled, but no device can raise an interrupt",
+        "hlt with interrupts enabled, but no device can raise an interrupt and no other CPU runs",
       );
     },
   );

@@ -91,6 +91,20 @@ export interface InterruptSource {
   take(): number;
   /** The TSC at which an armed timer fires next, or `undefined`. */
   nextEvent(): number | undefined;
+  /**
+   * Why this CPU must stop now because another CPU ended the machine (a
+   * debug exit or triple fault there), or `undefined`.
+   */
+  stopRequest():
+    | Omit<MachineReportInit, "cpu" | "tsc" | "registers">
+    | undefined;
+  /**
+   * Waits in `hlt` until another CPU may have sent an interrupt, at most
+   * `timeoutMs` of host time (`undefined`: no limit).
+   *
+   * @returns `false` when nothing can ever wake this CPU.
+   */
+  idle(timeoutMs: number | undefined): boolean;
 }
 
 /** A copy of every register, by lower-case name (`rax`, `cr3`, `cs`, …). */
@@ -700,9 +714,27 @@ export class Cpu {
     if (this.#stopped) throw this.#stopped;
     if (this.#privileged("hlt")) return;
     this.#shadow = false; // `sti; hlt` waits with interrupts on
-    if (this.registers.low(Reg.RFLAGS) & IF && this.interrupts !== undefined) {
-      const vector = this.interrupts.take();
-      if (vector >= 0) {
+    const source = this.interrupts;
+    if (this.registers.low(Reg.RFLAGS) & IF && source !== undefined) {
+      const request = source.stopRequest();
+      if (request !== undefined) this.stop(request);
+      let vector = source.take();
+      let awake = true;
+      if (vector < 0) {
+        const next = source.nextEvent();
+        if (next !== undefined && this.tsc.mode === "virtual") {
+          this.#waitUntil(next);
+        } else {
+          awake = source.idle(
+            next === undefined
+              ? undefined
+              : Math.max(0, (next - this.tsc.read()) * 1000 / this.tsc.hz),
+          );
+        }
+        // Woken without an interrupt to take, hlt ends as on a spurious wake.
+        if (awake && (vector = source.take()) < 0) return;
+      }
+      if (awake) {
         return this.#deliver(
           vector,
           0,
@@ -711,28 +743,13 @@ export class Cpu {
           "external interrupt in hlt",
         );
       }
-      const next = this.interrupts.nextEvent();
-      if (next !== undefined) {
-        this.#waitUntil(next);
-        const woken = this.interrupts.take();
-        if (woken >= 0) {
-          return this.#deliver(
-            woken,
-            0,
-            false,
-            EXTERNAL,
-            "external interrupt in hlt",
-          );
-        }
-        return; // woken without an interrupt to take: hlt ends, as on a spurious wake
-      }
     }
     this.stop({
       reason: "halted",
       exitStatus: 0,
-      message: this.registers.low(Reg.RFLAGS) & IF
-        ? "hlt with interrupts enabled, but no device can raise an interrupt"
-        : "hlt with interrupts disabled (RFLAGS.IF = 0)",
+      message: !(this.registers.low(Reg.RFLAGS) & IF)
+        ? "hlt with interrupts disabled (RFLAGS.IF = 0)"
+        : "hlt with interrupts enabled, but no device can raise an interrupt and no other CPU runs",
     });
   }
 
@@ -751,13 +768,8 @@ export class Cpu {
   // Lets time pass until the TSC reaches `tsc`: at once on the virtual
   // clock, by waiting on the host clock.
   #waitUntil(tsc: number): void {
-    if (this.tsc.mode === "virtual") {
-      const now = this.tsc.read();
-      if (tsc > now) this.tsc.advance(tsc - now);
-      return;
-    }
-    const ms = (tsc - this.tsc.read()) * 1000 / this.tsc.hz;
-    if (ms > 0) Atomics.wait(SLEEPER, 0, 0, ms);
+    const now = this.tsc.read();
+    if (tsc > now) this.tsc.advance(tsc - now);
   }
 
   /**
@@ -869,6 +881,8 @@ export class Cpu {
    * instructions. Port I/O and `pause` call it.
    */
   pollInterrupts(): void {
+    const request = this.interrupts?.stopRequest();
+    if (request !== undefined) this.stop(request);
     if (this.#shadow) {
       this.#shadow = false;
       return;
@@ -1403,7 +1417,6 @@ const STACK_READ = 3;
  * port I/O.
  */
 export const POLL_INTERVAL = 1024;
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 const EXCEPTION = 0;
 const EXTERNAL = 1;
 const SOFTWARE = 2;
