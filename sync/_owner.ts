@@ -1,23 +1,17 @@
-import { currentCpu, NoCpuError } from "../machine/current_cpu.ts";
 import type { Cpu } from "../machine/cpu/cpu.ts";
 import { DeadlockError } from "./deadlock_error.ts";
 
 /** The owner tag of code that runs outside `Machine.run` (no CPU). */
 export const NO_CPU_OWNER = -1;
 
-/** The CPU running the caller, or `undefined` outside `Machine.run`. */
-export function runningCpu(): Cpu | undefined {
-  try {
-    return currentCpu();
-  } catch (error) {
-    if (error instanceof NoCpuError) return undefined;
-    throw error;
-  }
-}
-
 /** The value a lock word holds while `cpu` owns it: `id + 1`, or -1. */
 export function ownerTag(cpu: Cpu | undefined): number {
   return cpu === undefined ? NO_CPU_OWNER : cpu.id + 1;
+}
+
+/** The CPU id of an owner tag: `undefined` for code outside `Machine.run`. */
+export function cpuOfTag(tag: number): number | undefined {
+  return tag === NO_CPU_OWNER ? undefined : tag - 1;
 }
 
 /** The frames of the caller's stack, below (and without) `below`. */
@@ -54,11 +48,4 @@ export function deadlock(
 /** `Kind "name"`, or `unnamed Kind`. */
 export function lockLabel(kind: string, name: string | undefined): string {
   return name === undefined ? `unnamed ${kind}` : `${kind} "${name}"`;
-}
-
-/** The error of a guard used after its release. */
-export function releasedError(lock: string): Error {
-  return new Error(
-    `This guard of ${lock} was released: lock it again to use its data`,
-  );
 }

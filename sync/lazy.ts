@@ -1,4 +1,14 @@
+import type { PhysicalMemory } from "../machine/physical_memory.ts";
+import type { MemoryType } from "./memory_type.ts";
 import { Once } from "./once.ts";
+
+/** Where {@linkcode Lazy.inMemory} keeps the value, and how it computes it. */
+export interface LazyInMemoryOptions<T> {
+  /** How the value is laid out in memory. */
+  type: MemoryType<T>;
+  /** Computes the value, on first use by any CPU. */
+  init: () => T;
+}
 
 /**
  * A value computed on first use: `spin::Lazy`, and the type behind
@@ -9,6 +19,11 @@ import { Once } from "./once.ts";
  * An initialiser that throws poisons the `Lazy` (later reads throw
  * `OncePoisonedError`); one that reads its own `Lazy` throws
  * `ReentrantInitError` instead of spinning forever.
+ *
+ * `new Lazy(init)` keeps the value as a JS value, for one CPU (one
+ * Worker); {@linkcode Lazy.inMemory} keeps it in machine RAM behind a
+ * memory-backed `Once` (whose layout it has), computed once for every CPU
+ * that makes one at the same address.
  *
  * @typeParam T The type of the value.
  *
@@ -28,7 +43,7 @@ import { Once } from "./once.ts";
  * ```
  */
 export class Lazy<T> {
-  #once: Once<T> = new Once<T>();
+  #once: Once<T>;
   #init: () => T;
 
   /**
@@ -37,7 +52,48 @@ export class Lazy<T> {
    * @param init Computes the value, on first use.
    */
   constructor(init: () => T) {
+    this.#once = new Once<T>();
     this.#init = init;
+  }
+
+  /**
+   * The lazy value kept at `address` of machine memory, as
+   * `Once.inMemory(memory, address, options.type)` lays it out: the state
+   * word at +0, the runner at +4, the value at +8. The first CPU to read it
+   * runs `options.init`; the others, on any Worker, read what it wrote.
+   *
+   * @typeParam T The type of the value.
+   * @param memory The machine's RAM (`machine.memory`).
+   * @param address The physical address of the `Once`'s state word.
+   * @param options The value's type and its initialiser.
+   * @returns The lazy value.
+   * @throws {RangeError} If `address` is not a multiple of 4 (and of the
+   *   value's alignment less 8), or the `Once` does not fit RAM.
+   *
+   * @example A value computed once for all CPUs
+   * ```ts
+   * import { strictEqual } from "node:assert/strict";
+   * import { PhysicalMemory } from "../machine/mod.ts";
+   * import { MemoryTypes } from "./memory_type.ts";
+   *
+   * const ram = new PhysicalMemory(1 << 16);
+   * const options = { type: MemoryTypes.u32, init: () => 6 * 7 };
+   * const a = Lazy.inMemory(ram, 0x400, options);
+   * const b = Lazy.inMemory(ram, 0x400, { ...options, init: () => 0 });
+   * strictEqual(a.value, 42);
+   * strictEqual(b.value, 42); // computed by `a`
+   * strictEqual(ram.readU32(0x408), 42);
+   * ```
+   */
+  static inMemory<T>(
+    memory: PhysicalMemory,
+    address: number,
+    options: LazyInMemoryOptions<T>,
+  ): Lazy<T> {
+    const once = Once.inMemory(memory, address, options.type);
+    const lazy = new Lazy(options.init);
+    lazy.#once = once;
+    return lazy;
   }
 
   /**

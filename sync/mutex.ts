@@ -1,5 +1,10 @@
-import { deadlock, lockLabel, ownerTag, runningCpu } from "./_owner.ts";
-import { MutexGuard } from "./mutex_guard.ts";
+import { boundCpu } from "../machine/current_cpu.ts";
+import type { Cpu } from "../machine/cpu/cpu.ts";
+import type { PhysicalMemory } from "../machine/physical_memory.ts";
+import { deadlock, ownerTag } from "./_owner.ts";
+import { type Layout, ownPlace, placeNextInMemory } from "./_place.ts";
+import type { MemoryType } from "./memory_type.ts";
+import { type GuardedLock, MutexGuard } from "./mutex_guard.ts";
 
 /** Options of a lock. */
 export interface LockOptions {
@@ -7,23 +12,39 @@ export interface LockOptions {
   name?: string;
 }
 
+/** One lock word; in memory, the data at +8. */
+const MUTEX: Layout = { kind: "Mutex", words: 1 };
+
 /**
- * A spinlock around a JS value: the seed's `Mutex<T>`. `lock()` spins on a
- * lock word with `Atomics.compareExchange` (calling `pause` on the current
- * CPU while it waits) and returns a {@linkcode MutexGuard}, which is
- * `Disposable`: `using g = m.lock()` releases the lock at the end of the
- * scope.
+ * A spinlock: the seed's `Mutex<T>`. `lock()` spins on a lock word with
+ * `Atomics.compareExchange` (calling `pause` on the current CPU while it
+ * waits) and returns a {@linkcode MutexGuard}, which is `Disposable`:
+ * `using g = m.lock()` releases the lock at the end of the scope.
  *
- * The lock word is an `Int32` in a small `SharedArrayBuffer` of the mutex's
- * own: 0 when free, else the owner's CPU id + 1, or -1 for code that runs
- * outside `Machine.run`. The data is a JS value, and JS objects cannot cross
- * Workers, so this form protects data on one CPU (one Worker) — against
- * its own interrupt handlers and re-entrant calls. Data shared by CPUs on
- * several Workers lives in machine memory, under a `SharedMutex` whose lock
- * word is there too.
+ * The lock word is an `Int32`: 0 when free, else the owner's CPU id + 1, or
+ * -1 for code that runs outside `Machine.run` (all such code counts as one
+ * owner). Locking a mutex that the same CPU already holds would spin
+ * forever; it throws a {@linkcode DeadlockError} naming the lock and both
+ * sites.
  *
- * Locking a mutex that the same CPU already holds would spin forever; it
- * throws a {@linkcode DeadlockError} naming the lock and both sites.
+ * It comes in two forms, with one algorithm:
+ *
+ * - `new Mutex(value)`: the lock word is in a small `SharedArrayBuffer` of
+ *   the mutex's own and the data is a JS value. JS values cannot cross
+ *   Workers, so this form protects data of one CPU (one Worker) — against
+ *   its own interrupt handlers and re-entrant calls.
+ * - {@linkcode Mutex.inMemory}: the lock word and the data are in machine
+ *   RAM, so every CPU of an SMP machine (one Worker each, all sharing RAM)
+ *   that makes a `Mutex.inMemory` at the same address has the same lock
+ *   and the same data. Layout, from the address (a multiple of 4):
+ *
+ *   | offset | size | contents |
+ *   | --- | --- | --- |
+ *   | +0 | 4 | lock word: 0 free, else owner CPU id + 1, or -1 outside `Machine.run` |
+ *   | +4 | 4 | unused |
+ *   | +8 | `type.size` | the data, as `type` lays it out (none without a type) |
+ *
+ *   Zeroed memory is an unlocked mutex.
  *
  * @typeParam T The type of the data.
  *
@@ -45,25 +66,72 @@ export interface LockOptions {
  * ```
  */
 export class Mutex<T> {
-  #word: Int32Array;
-  #cell: { value: T };
-  #label: string;
-  #release: () => void;
+  #words: Int32Array;
+  #index: number;
+  #held: GuardedLock<T>;
 
   /**
-   * Creates an unlocked mutex around `value`.
+   * Creates an unlocked mutex around a JS value (the one-CPU form).
    *
    * @param value The data.
    * @param options The name used in error messages.
    */
   constructor(value: T, options: LockOptions = {}) {
-    const word = new Int32Array(new SharedArrayBuffer(4));
-    this.#word = word;
-    this.#cell = { value };
-    this.#label = lockLabel("Mutex", options.name);
-    this.#release = () => {
-      Atomics.store(word, 0, 0);
+    const { words, index, cell, label } = ownPlace(MUTEX, value, options.name);
+    this.#words = words;
+    this.#index = index;
+    this.#held = {
+      cell,
+      label,
+      writable: true,
+      release: () => {
+        Atomics.store(words, index, 0);
+      },
     };
+  }
+
+  /**
+   * The mutex whose lock word is at `address` of machine memory and whose
+   * data, of `type`, is at `address + 8` (see the layout in the class
+   * description): the form CPUs on several Workers share. Nothing is
+   * written: zeroed memory is an unlocked mutex, and two `inMemory` mutexes
+   * at one address are one lock.
+   *
+   * @typeParam T The type of the data; `undefined` without a `type`.
+   * @param memory The machine's RAM (`machine.memory`).
+   * @param address The physical address of the lock word: a multiple of 4,
+   *   and of the data's alignment less 8.
+   * @param type How the data is laid out; none (`undefined` data) if absent.
+   * @param options The name used in error messages.
+   * @returns The mutex.
+   * @throws {RangeError} If `address` is not such an integer, or the lock
+   *   word and data do not fit RAM.
+   *
+   * @example A counter in machine memory
+   * ```ts
+   * import { strictEqual } from "node:assert/strict";
+   * import { Machine } from "../machine/mod.ts";
+   * import { MemoryTypes } from "./memory_type.ts";
+   *
+   * const machine = new Machine({ ramSize: 2 << 20 });
+   * const counter = Mutex.inMemory(machine.memory, 0x8000, MemoryTypes.u32);
+   * machine.run(() => {
+   *   using n = counter.lock();
+   *   strictEqual(machine.memory.readU32(0x8000), 1); // CPU 0 + 1
+   *   n.value += 1;
+   * });
+   * strictEqual(machine.memory.readU32(0x8000), 0); // free
+   * strictEqual(machine.memory.readU32(0x8008), 1); // the data
+   * ```
+   */
+  static inMemory<T = undefined>(
+    memory: PhysicalMemory,
+    address: number,
+    type?: MemoryType<T>,
+    options: LockOptions = {},
+  ): Mutex<T> {
+    placeNextInMemory(MUTEX, memory, address, type, options.name);
+    return new Mutex<T>(undefined as T, options);
   }
 
   /**
@@ -86,18 +154,24 @@ export class Mutex<T> {
    * ```
    */
   lock(): MutexGuard<T> {
-    const word = this.#word;
-    const cpu = runningCpu();
+    const cpu = boundCpu();
     const tag = ownerTag(cpu);
-    for (;;) {
-      const held = Atomics.compareExchange(word, 0, 0, tag);
-      if (held === 0) break;
+    const held = Atomics.compareExchange(this.#words, this.#index, 0, tag);
+    if (held !== 0) this.#spin(held, cpu, tag);
+    return new MutexGuard(this.#held, 0);
+  }
+
+  // The slow path of `lock`: spins until the word is free.
+  #spin(held: number, cpu: Cpu | undefined, tag: number): void {
+    const words = this.#words;
+    const index = this.#index;
+    do {
       if (held === tag) {
-        throw deadlock(this.#label, cpu, "holds", Mutex.prototype.lock);
+        throw deadlock(this.#held.label, cpu, "holds", Mutex.prototype.lock);
       }
       cpu?.pause();
-    }
-    return new MutexGuard(this.#cell, this.#release, this.#label);
+      held = Atomics.compareExchange(words, index, 0, tag);
+    } while (held !== 0);
   }
 
   /**
@@ -119,9 +193,11 @@ export class Mutex<T> {
    * ```
    */
   tryLock(): MutexGuard<T> | undefined {
-    const tag = ownerTag(runningCpu());
-    if (Atomics.compareExchange(this.#word, 0, 0, tag) !== 0) return undefined;
-    return new MutexGuard(this.#cell, this.#release, this.#label);
+    const tag = ownerTag(boundCpu());
+    if (Atomics.compareExchange(this.#words, this.#index, 0, tag) !== 0) {
+      return undefined;
+    }
+    return new MutexGuard(this.#held, 0);
   }
 
   /**
@@ -141,6 +217,6 @@ export class Mutex<T> {
    * ```
    */
   isLocked(): boolean {
-    return Atomics.load(this.#word, 0) !== 0;
+    return Atomics.load(this.#words, this.#index) !== 0;
   }
 }

@@ -3,8 +3,8 @@ import { Machine, MemorySink } from "../machine/mod.ts";
 import { InterruptManager } from "../arch/x86_64/interrupt_manager.ts";
 import { int3 } from "../arch/x86_64/interrupts.ts";
 import { DeadlockError } from "./deadlock_error.ts";
+import { MemoryTypes } from "./memory_type.ts";
 import { Mutex } from "./mutex.ts";
-import { SharedMutex } from "./shared_mutex.ts";
 
 function machine(): Machine {
   return new Machine({ ramSize: 2 << 20, sink: new MemorySink() });
@@ -151,10 +151,10 @@ Deno.test("Mutex", async (t) => {
   });
 });
 
-Deno.test("SharedMutex", async (t) => {
-  await t.step("the lock word is in machine RAM: CPU id + 1, then 0", () => {
+Deno.test("Mutex.inMemory", async (t) => {
+  await t.step("the lock word is at the address: CPU id + 1, then 0", () => {
     const m = machine();
-    const lock = new SharedMutex(m.memory, 0x9000);
+    const lock = Mutex.inMemory(m.memory, 0x9000);
     const words = new Int32Array(m.memory.buffer);
     m.run(() => {
       using _guard = lock.lock();
@@ -165,40 +165,71 @@ Deno.test("SharedMutex", async (t) => {
     strictEqual(lock.isLocked(), false);
   });
 
-  await t.step("two objects at one address are one lock", () => {
+  await t.step("zeroed memory is free; memory says who holds it", () => {
     const m = machine();
-    const a = new SharedMutex(m.memory, 0x9040);
-    const b = new SharedMutex(m.memory, 0x9040);
+    strictEqual(Mutex.inMemory(m.memory, 0xa000).isLocked(), false);
+    m.memory.writeU32(0xa000, 2); // as CPU 1 would leave it
+    const held = Mutex.inMemory(m.memory, 0xa000);
+    strictEqual(held.isLocked(), true);
+    strictEqual(held.tryLock(), undefined);
+    m.memory.writeU32(0xa000, 0);
+    ok(held.tryLock() !== undefined);
+  });
+
+  await t.step("two objects at one address are one lock and one datum", () => {
+    const m = machine();
+    const a = Mutex.inMemory(m.memory, 0x9040, MemoryTypes.u32);
+    const b = Mutex.inMemory(m.memory, 0x9040, MemoryTypes.u32);
     const guard = a.tryLock();
     ok(guard !== undefined);
     strictEqual(b.tryLock(), undefined);
+    strictEqual(b.isLocked(), true);
     strictEqual(m.memory.readU32(0x9040), 0xffff_ffff); // -1: no CPU
+    guard.value = 0xdead_beef;
+    strictEqual(m.memory.readU32(0x9048), 0xdead_beef); // the data at +8
+    strictEqual(m.memory.readU32(0x9044), 0); // +4 is unused
     guard[Symbol.dispose]();
-    ok(b.tryLock() !== undefined);
+    const other = b.tryLock();
+    ok(other !== undefined);
+    strictEqual(other.value, 0xdead_beef);
+    m.memory.writeU32(0x9048, 7); // memory is the data
+    strictEqual(other.value, 7);
+    other[Symbol.dispose]();
+  });
+
+  await t.step("data that does not fit its type is refused", () => {
+    const m = machine();
+    const lock = Mutex.inMemory(m.memory, 0x9080, MemoryTypes.u8);
+    using byte = lock.lock();
+    byte.value = 255;
+    throws(() => {
+      byte.value += 1;
+    }, /Invalid u8 value 256: expected an integer from 0 to 255/);
+    strictEqual(byte.value, 255);
+    strictEqual(lock.isLocked(), true);
+  });
+
+  await t.step("without a type the data is undefined and takes no room", () => {
+    const m = machine();
+    const lock = Mutex.inMemory(m.memory, (2 << 20) - 8);
+    using guard = lock.lock();
+    strictEqual(guard.value, undefined);
   });
 
   await t.step("same-CPU re-lock throws DeadlockError", () => {
     const m = machine();
-    const lock = new SharedMutex(m.memory, 0x9100, { name: "frames" });
+    const lock = Mutex.inMemory(m.memory, 0x9100, undefined, {
+      name: "frames",
+    });
     m.run(() => {
       using _held = lock.lock();
-      const error = deadlockOf(() => lock.lock());
-      strictEqual(error.lock, 'SharedMutex "frames" at 0x9100');
+      const error = deadlockOf(() => Mutex.inMemory(m.memory, 0x9100).lock());
+      strictEqual(error.lock, "unnamed Mutex at 0x9100");
+      strictEqual(error.cpu, 0);
+      strictEqual(
+        deadlockOf(() => lock.lock()).lock,
+        'Mutex "frames" at 0x9100',
+      );
     });
-    const unnamed = new SharedMutex(m.memory, 0x9104);
-    using _held = unnamed.lock();
-    strictEqual(
-      deadlockOf(() => unnamed.lock()).lock,
-      "unnamed SharedMutex at 0x9104",
-    );
-  });
-
-  await t.step("the address must be an aligned word inside RAM", () => {
-    const m = machine();
-    throws(() => new SharedMutex(m.memory, 2), RangeError);
-    throws(() => new SharedMutex(m.memory, -4), RangeError);
-    throws(() => new SharedMutex(m.memory, 2 << 20), RangeError);
-    throws(() => new SharedMutex(m.memory, 0.5), RangeError);
-    new SharedMutex(m.memory, (2 << 20) - 4);
   });
 });

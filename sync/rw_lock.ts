@@ -1,24 +1,28 @@
-import {
-  deadlock,
-  lockLabel,
-  NO_CPU_OWNER,
-  ownerTag,
-  releasedError,
-  runningCpu,
-} from "./_owner.ts";
+import { boundCpu } from "../machine/current_cpu.ts";
+import type { PhysicalMemory } from "../machine/physical_memory.ts";
+import { deadlock, NO_CPU_OWNER, ownerTag } from "./_owner.ts";
+import { type Layout, ownPlace, placeNextInMemory } from "./_place.ts";
+import type { MemoryType } from "./memory_type.ts";
 import type { LockOptions } from "./mutex.ts";
-import { MutexGuard } from "./mutex_guard.ts";
+import { type GuardedLock, MutexGuard } from "./mutex_guard.ts";
 
+// The words, from the lock's first.
 const STATE = 0;
 const WRITER = 1;
 /** Per-owner reader counts start here: slot 0 is "no CPU", slot id + 1 is CPU id. */
 const READERS = 2;
-const TRACKED_OWNERS = 257;
 const WRITE_LOCKED = -1;
+
+/** Reader counts for code outside `Machine.run` and CPUs 0 to 255. */
+const RW_LOCK: Layout = { kind: "RwLock", words: READERS + 257 };
+/** In memory: reader counts for code outside `Machine.run` and CPUs 0 to 15; the data at +80. */
+const RW_LOCK_IN_MEMORY: Layout = { kind: "RwLock", words: READERS + 17 };
 
 /**
  * Shared access to the data of a read-locked {@linkcode RwLock}: `value`
- * can be read, not replaced. `Disposable`; disposing twice is harmless.
+ * can be read, not replaced (the guard object, a `MutexGuard`, throws a
+ * `TypeError` on a write). `Disposable`; after release `value` throws, and
+ * disposing twice is harmless.
  *
  * @typeParam T The type of the data.
  *
@@ -28,7 +32,7 @@ const WRITE_LOCKED = -1;
  * import { RwLock } from "./rw_lock.ts";
  *
  * const config = new RwLock({ hz: 100 });
- * const a = config.read();
+ * const a: RwLockReadGuard<{ hz: number }> = config.read();
  * const b = config.read();
  * strictEqual(a.value.hz + b.value.hz, 200);
  * a[Symbol.dispose]();
@@ -36,51 +40,11 @@ const WRITE_LOCKED = -1;
  * throws(() => a.value, /released/);
  * ```
  */
-export class RwLockReadGuard<T> implements Disposable {
-  #cell: { value: T };
-  #release: () => void;
-  #lock: string;
-  #released = false;
-
-  /**
-   * Wraps a held read lock; call `RwLock.read()` instead.
-   *
-   * @param cell The object holding the data.
-   * @param release Releases this read lock.
-   * @param lock The lock, for messages.
-   */
-  constructor(cell: { value: T }, release: () => void, lock: string) {
-    this.#cell = cell;
-    this.#release = release;
-    this.#lock = lock;
-  }
-
-  /**
-   * The protected data.
-   *
-   * @returns The data.
-   * @throws {Error} If the guard was released.
-   */
-  get value(): T {
-    if (this.#released) throw releasedError(this.#lock);
-    return this.#cell.value;
-  }
-
-  /**
-   * Whether the guard has released its read lock.
-   *
-   * @returns `true` after `[Symbol.dispose]()`.
-   */
-  get released(): boolean {
-    return this.#released;
-  }
-
-  /** Releases the read lock; later calls do nothing. */
-  [Symbol.dispose](): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#release();
-  }
+export interface RwLockReadGuard<T> extends Disposable {
+  /** The protected data; reading it throws once the guard is released. */
+  readonly value: T;
+  /** Whether the guard has released its read lock. */
+  readonly released: boolean;
 }
 
 /**
@@ -95,13 +59,29 @@ export class RwLockReadGuard<T> implements Disposable {
  * documents the same for its `RwLock`.) Use a {@linkcode Mutex} or
  * {@linkcode TicketMutex} where that matters.
  *
- * All words are `Int32`s of a small `SharedArrayBuffer`: the state, the
- * writer (CPU id + 1, or -1 outside `Machine.run`), and a read count per
- * CPU (ids 0 to 255), used only to recognise a deadlock. As with
- * {@linkcode Mutex}, the data is a JS value, so this form is for one CPU
- * (one Worker). A CPU may take several read locks at once, but locking for
- * writing while it holds a read or write lock, or for reading while it
- * holds the write lock, throws a {@linkcode DeadlockError}.
+ * All words are `Int32`s: the state, the writer (CPU id + 1, or -1
+ * outside `Machine.run`), and a read count per owner, used only to
+ * recognise a deadlock. A CPU may take several read locks at once, but
+ * locking for writing while it holds a read or write lock, or for reading
+ * while it holds the write lock, throws a {@linkcode DeadlockError}.
+ *
+ * As {@linkcode Mutex}, it has two forms: `new RwLock(value)` keeps its
+ * words in a `SharedArrayBuffer` of its own (with read counts for CPUs 0
+ * to 255) and a JS value, for one CPU (one Worker);
+ * {@linkcode RwLock.inMemory} keeps words and data in machine RAM, shared
+ * by every CPU that makes one at the same address:
+ *
+ * | offset | size | contents |
+ * | --- | --- | --- |
+ * | +0 | 4 | state: the number of read locks, -1 while write-locked, 0 when free |
+ * | +4 | 4 | writer: CPU id + 1, -1 outside `Machine.run`, 0 when none |
+ * | +8 | 4 | read locks held by code outside `Machine.run` |
+ * | +12 + 4·n | 4 | read locks held by CPU n, for n = 0 to 15 |
+ * | +80 | `type.size` | the data, as `type` lays it out (none without a type) |
+ *
+ * Zeroed memory is a free lock. A CPU with an id above 15 has no read
+ * count in memory, so a write lock it takes while it holds a read lock
+ * spins forever (as on hardware) instead of throwing.
  *
  * @typeParam T The type of the data.
  *
@@ -123,27 +103,90 @@ export class RwLockReadGuard<T> implements Disposable {
  */
 export class RwLock<T> {
   #words: Int32Array;
-  #cell: { value: T };
-  #label: string;
-  #releaseWrite: () => void;
+  #index: number;
+  #tracked: number;
+  #write: GuardedLock<T>;
+  #read: GuardedLock<T>;
 
   /**
-   * Creates an unlocked reader-writer lock around `value`.
+   * Creates an unlocked reader-writer lock around a JS value (the one-CPU
+   * form).
    *
    * @param value The data.
    * @param options The name used in error messages.
    */
   constructor(value: T, options: LockOptions = {}) {
-    const words = new Int32Array(
-      new SharedArrayBuffer(4 * (READERS + TRACKED_OWNERS)),
+    const { words, index, cell, label, layout } = ownPlace(
+      RW_LOCK,
+      value,
+      options.name,
     );
     this.#words = words;
-    this.#cell = { value };
-    this.#label = lockLabel("RwLock", options.name);
-    this.#releaseWrite = () => {
-      Atomics.store(words, WRITER, 0);
-      Atomics.store(words, STATE, 0);
+    this.#index = index;
+    this.#tracked = layout.words - READERS;
+    this.#write = {
+      cell,
+      label,
+      writable: true,
+      release: () => {
+        Atomics.store(words, index + WRITER, 0);
+        Atomics.store(words, index + STATE, 0);
+      },
     };
+    this.#read = {
+      cell,
+      label,
+      writable: false,
+      release: (slot: number) => {
+        if (slot >= 0) Atomics.sub(words, slot, 1);
+        Atomics.sub(words, index + STATE, 1);
+      },
+    };
+  }
+
+  /**
+   * The reader-writer lock whose words are at `address` of machine memory
+   * and whose data, of `type`, is at `address + 80` (see the layout in the
+   * class description), shared by the CPUs of every Worker. Nothing is
+   * written: zeroed memory is a free lock, and two `inMemory` ones at one
+   * address are one lock.
+   *
+   * @typeParam T The type of the data; `undefined` without a `type`.
+   * @param memory The machine's RAM (`machine.memory`).
+   * @param address The physical address of the first word: a multiple of 4,
+   *   and of the data's alignment less 80.
+   * @param type How the data is laid out; none (`undefined` data) if absent.
+   * @param options The name used in error messages.
+   * @returns The lock.
+   * @throws {RangeError} If `address` is not such an integer, or the words
+   *   and data do not fit RAM.
+   *
+   * @example A tick rate that CPUs read and one writes
+   * ```ts
+   * import { strictEqual } from "node:assert/strict";
+   * import { PhysicalMemory } from "../machine/mod.ts";
+   * import { MemoryTypes } from "./memory_type.ts";
+   *
+   * const ram = new PhysicalMemory(1 << 16);
+   * const hz = RwLock.inMemory(ram, 0x200, MemoryTypes.u32, { name: "hz" });
+   * {
+   *   using w = hz.write();
+   *   w.value = 100;
+   * }
+   * using r = RwLock.inMemory(ram, 0x200, MemoryTypes.u32).read();
+   * strictEqual(r.value, 100);
+   * strictEqual(ram.readU32(0x200), 1); // one reader
+   * strictEqual(ram.readU32(0x250), 100); // the data at +80
+   * ```
+   */
+  static inMemory<T = undefined>(
+    memory: PhysicalMemory,
+    address: number,
+    type?: MemoryType<T>,
+    options: LockOptions = {},
+  ): RwLock<T> {
+    placeNextInMemory(RW_LOCK_IN_MEMORY, memory, address, type, options.name);
+    return new RwLock<T>(undefined as T, options);
   }
 
   /**
@@ -167,19 +210,20 @@ export class RwLock<T> {
    */
   read(): RwLockReadGuard<T> {
     const words = this.#words;
-    const cpu = runningCpu();
+    const at = this.#index + STATE;
+    const cpu = boundCpu();
     const tag = ownerTag(cpu);
     for (;;) {
-      const state = Atomics.load(words, STATE);
+      const state = Atomics.load(words, at);
       if (state >= 0) {
-        if (Atomics.compareExchange(words, STATE, state, state + 1) === state) {
+        if (Atomics.compareExchange(words, at, state, state + 1) === state) {
           break;
         }
         continue;
       }
-      if (Atomics.load(words, WRITER) === tag) {
+      if (Atomics.load(words, this.#index + WRITER) === tag) {
         throw deadlock(
-          this.#label,
+          this.#read.label,
           cpu,
           "holds for writing",
           RwLock.prototype.read,
@@ -208,11 +252,12 @@ export class RwLock<T> {
    */
   tryRead(): RwLockReadGuard<T> | undefined {
     const words = this.#words;
+    const at = this.#index + STATE;
     for (;;) {
-      const state = Atomics.load(words, STATE);
+      const state = Atomics.load(words, at);
       if (state < 0) return undefined;
-      if (Atomics.compareExchange(words, STATE, state, state + 1) === state) {
-        return this.#readGuard(ownerTag(runningCpu()));
+      if (Atomics.compareExchange(words, at, state, state + 1) === state) {
+        return this.#readGuard(ownerTag(boundCpu()));
       }
     }
   }
@@ -240,27 +285,28 @@ export class RwLock<T> {
    */
   write(): MutexGuard<T> {
     const words = this.#words;
-    const cpu = runningCpu();
+    const index = this.#index;
+    const cpu = boundCpu();
     const tag = ownerTag(cpu);
-    const slot = readerSlot(tag);
-    for (;;) {
-      const state = Atomics.compareExchange(words, STATE, 0, WRITE_LOCKED);
-      if (state === 0) break;
-      if (state < 0 && Atomics.load(words, WRITER) === tag) {
-        throw deadlock(this.#label, cpu, "holds", RwLock.prototype.write);
+    let state = Atomics.compareExchange(words, index + STATE, 0, WRITE_LOCKED);
+    while (state !== 0) {
+      if (state < 0 && Atomics.load(words, index + WRITER) === tag) {
+        throw deadlock(this.#write.label, cpu, "holds", RwLock.prototype.write);
       }
+      const slot = this.#slot(tag);
       if (state > 0 && slot >= 0 && Atomics.load(words, slot) > 0) {
         throw deadlock(
-          this.#label,
+          this.#write.label,
           cpu,
           "holds for reading",
           RwLock.prototype.write,
         );
       }
       cpu?.pause();
+      state = Atomics.compareExchange(words, index + STATE, 0, WRITE_LOCKED);
     }
-    Atomics.store(words, WRITER, tag);
-    return new MutexGuard(this.#cell, this.#releaseWrite, this.#label);
+    Atomics.store(words, index + WRITER, tag);
+    return new MutexGuard(this.#write, 0);
   }
 
   /**
@@ -279,11 +325,12 @@ export class RwLock<T> {
    */
   tryWrite(): MutexGuard<T> | undefined {
     const words = this.#words;
-    if (Atomics.compareExchange(words, STATE, 0, WRITE_LOCKED) !== 0) {
+    const index = this.#index;
+    if (Atomics.compareExchange(words, index + STATE, 0, WRITE_LOCKED) !== 0) {
       return undefined;
     }
-    Atomics.store(words, WRITER, ownerTag(runningCpu()));
-    return new MutexGuard(this.#cell, this.#releaseWrite, this.#label);
+    Atomics.store(words, index + WRITER, ownerTag(boundCpu()));
+    return new MutexGuard(this.#write, 0);
   }
 
   /**
@@ -302,7 +349,7 @@ export class RwLock<T> {
    * ```
    */
   readerCount(): number {
-    return Math.max(0, Atomics.load(this.#words, STATE));
+    return Math.max(0, Atomics.load(this.#words, this.#index + STATE));
   }
 
   /**
@@ -318,22 +365,18 @@ export class RwLock<T> {
    * ```
    */
   isWriteLocked(): boolean {
-    return Atomics.load(this.#words, STATE) === WRITE_LOCKED;
+    return Atomics.load(this.#words, this.#index + STATE) === WRITE_LOCKED;
   }
 
   #readGuard(tag: number): RwLockReadGuard<T> {
-    const words = this.#words;
-    const slot = readerSlot(tag);
-    if (slot >= 0) Atomics.add(words, slot, 1);
-    return new RwLockReadGuard(this.#cell, () => {
-      if (slot >= 0) Atomics.sub(words, slot, 1);
-      Atomics.sub(words, STATE, 1);
-    }, this.#label);
+    const slot = this.#slot(tag);
+    if (slot >= 0) Atomics.add(this.#words, slot, 1);
+    return new MutexGuard(this.#read, slot);
   }
-}
 
-/** The index of the read count of the owner `tag`, or -1 if untracked. */
-function readerSlot(tag: number): number {
-  const index = tag === NO_CPU_OWNER ? 0 : tag;
-  return index < TRACKED_OWNERS ? READERS + index : -1;
+  /** The index of the read count of the owner `tag`, or -1 if untracked. */
+  #slot(tag: number): number {
+    const owner = tag === NO_CPU_OWNER ? 0 : tag;
+    return owner < this.#tracked ? this.#index + READERS + owner : -1;
+  }
 }

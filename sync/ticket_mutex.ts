@@ -1,10 +1,18 @@
-import { deadlock, lockLabel, ownerTag, runningCpu } from "./_owner.ts";
+import { boundCpu } from "../machine/current_cpu.ts";
+import type { PhysicalMemory } from "../machine/physical_memory.ts";
+import { deadlock, ownerTag } from "./_owner.ts";
+import { type Layout, ownPlace, placeNextInMemory } from "./_place.ts";
+import type { MemoryType } from "./memory_type.ts";
 import type { LockOptions } from "./mutex.ts";
-import { MutexGuard } from "./mutex_guard.ts";
+import { type GuardedLock, MutexGuard } from "./mutex_guard.ts";
 
+// The words, from the lock's first.
 const NEXT = 0;
 const SERVING = 1;
 const OWNER = 2;
+
+/** Three words; in memory, the data at +16. */
+const TICKET_MUTEX: Layout = { kind: "TicketMutex", words: 3 };
 
 /**
  * A FIFO-fair spinlock around a JS value (a ticket lock, as `spin`'s
@@ -14,11 +22,25 @@ const OWNER = 2;
  * advances now-serving by one.
  *
  * The three words — next ticket, now serving, owner (CPU id + 1, or -1
- * outside `Machine.run`) — are `Int32`s of a small `SharedArrayBuffer`.
- * As with {@linkcode Mutex}, the data is a JS value, so this form is for
- * one CPU (one Worker). The guard is a {@linkcode MutexGuard}, and locking
- * a ticket mutex the calling CPU holds throws a {@linkcode DeadlockError}
- * (before taking a ticket, so the lock stays usable).
+ * outside `Machine.run`) — are `Int32`s; tickets wrap around at 2^32. The
+ * guard is a {@linkcode MutexGuard}, and locking a ticket mutex the calling
+ * CPU holds throws a {@linkcode DeadlockError} (before taking a ticket, so
+ * the lock stays usable).
+ *
+ * As {@linkcode Mutex}, it has two forms: `new TicketMutex(value)` keeps
+ * its words in a `SharedArrayBuffer` of its own and a JS value, for one CPU
+ * (one Worker); {@linkcode TicketMutex.inMemory} keeps words and data in
+ * machine RAM, shared by every CPU that makes one at the same address:
+ *
+ * | offset | size | contents |
+ * | --- | --- | --- |
+ * | +0 | 4 | next ticket to hand out |
+ * | +4 | 4 | ticket now served (equal to the next ticket when free) |
+ * | +8 | 4 | owner: CPU id + 1, -1 outside `Machine.run`, 0 when free |
+ * | +12 | 4 | unused |
+ * | +16 | `type.size` | the data, as `type` lays it out (none without a type) |
+ *
+ * Zeroed memory is a free ticket mutex with no tickets taken.
  *
  * @typeParam T The type of the data.
  *
@@ -36,25 +58,74 @@ const OWNER = 2;
  */
 export class TicketMutex<T> {
   #words: Int32Array;
-  #cell: { value: T };
-  #label: string;
-  #release: () => void;
+  #index: number;
+  #held: GuardedLock<T>;
 
   /**
-   * Creates an unlocked ticket mutex around `value`.
+   * Creates an unlocked ticket mutex around a JS value (the one-CPU form).
    *
    * @param value The data.
    * @param options The name used in error messages.
    */
   constructor(value: T, options: LockOptions = {}) {
-    const words = new Int32Array(new SharedArrayBuffer(12));
+    const place = ownPlace(TICKET_MUTEX, value, options.name);
+    const { words, index } = place;
     this.#words = words;
-    this.#cell = { value };
-    this.#label = lockLabel("TicketMutex", options.name);
-    this.#release = () => {
-      Atomics.store(words, OWNER, 0);
-      Atomics.add(words, SERVING, 1);
+    this.#index = index;
+    this.#held = {
+      cell: place.cell,
+      label: place.label,
+      writable: true,
+      release: () => {
+        Atomics.store(words, index + OWNER, 0);
+        Atomics.add(words, index + SERVING, 1);
+      },
     };
+  }
+
+  /**
+   * The ticket mutex whose three words are at `address` of machine memory
+   * and whose data, of `type`, is at `address + 16` (see the layout in the
+   * class description), shared by the CPUs of every Worker. Nothing is
+   * written: zeroed memory is a free ticket mutex, and two `inMemory` ones
+   * at one address are one lock.
+   *
+   * @typeParam T The type of the data; `undefined` without a `type`.
+   * @param memory The machine's RAM (`machine.memory`).
+   * @param address The physical address of the first word: a multiple of 4,
+   *   and of the data's alignment less 16.
+   * @param type How the data is laid out; none (`undefined` data) if absent.
+   * @param options The name used in error messages.
+   * @returns The ticket mutex.
+   * @throws {RangeError} If `address` is not such an integer, or the words
+   *   and data do not fit RAM.
+   *
+   * @example A run queue length in machine memory
+   * ```ts
+   * import { strictEqual } from "node:assert/strict";
+   * import { PhysicalMemory } from "../machine/mod.ts";
+   * import { MemoryTypes } from "./memory_type.ts";
+   *
+   * const ram = new PhysicalMemory(1 << 16);
+   * const a = TicketMutex.inMemory(ram, 0x100, MemoryTypes.u16);
+   * const b = TicketMutex.inMemory(ram, 0x100, MemoryTypes.u16); // the same
+   * {
+   *   using n = a.lock();
+   *   n.value = 3;
+   *   strictEqual(b.queueLength(), 1);
+   * }
+   * strictEqual(b.lock().value, 3);
+   * strictEqual(ram.readU16(0x110), 3);
+   * ```
+   */
+  static inMemory<T = undefined>(
+    memory: PhysicalMemory,
+    address: number,
+    type?: MemoryType<T>,
+    options: LockOptions = {},
+  ): TicketMutex<T> {
+    placeNextInMemory(TICKET_MUTEX, memory, address, type, options.name);
+    return new TicketMutex<T>(undefined as T, options);
   }
 
   /**
@@ -78,15 +149,21 @@ export class TicketMutex<T> {
    */
   lock(): MutexGuard<T> {
     const words = this.#words;
-    const cpu = runningCpu();
+    const index = this.#index;
+    const cpu = boundCpu();
     const tag = ownerTag(cpu);
-    if (Atomics.load(words, OWNER) === tag) {
-      throw deadlock(this.#label, cpu, "holds", TicketMutex.prototype.lock);
+    if (Atomics.load(words, index + OWNER) === tag) {
+      throw deadlock(
+        this.#held.label,
+        cpu,
+        "holds",
+        TicketMutex.prototype.lock,
+      );
     }
-    const ticket = Atomics.add(words, NEXT, 1);
-    while (Atomics.load(words, SERVING) !== ticket) cpu?.pause();
-    Atomics.store(words, OWNER, tag);
-    return new MutexGuard(this.#cell, this.#release, this.#label);
+    const ticket = Atomics.add(words, index + NEXT, 1);
+    while (Atomics.load(words, index + SERVING) !== ticket) cpu?.pause();
+    Atomics.store(words, index + OWNER, tag);
+    return new MutexGuard(this.#held, 0);
   }
 
   /**
@@ -106,15 +183,16 @@ export class TicketMutex<T> {
    */
   tryLock(): MutexGuard<T> | undefined {
     const words = this.#words;
-    const serving = Atomics.load(words, SERVING);
+    const index = this.#index;
+    const serving = Atomics.load(words, index + SERVING);
+    const next = (serving + 1) | 0;
     if (
-      Atomics.compareExchange(words, NEXT, serving, (serving + 1) | 0) !==
-        serving
+      Atomics.compareExchange(words, index + NEXT, serving, next) !== serving
     ) {
       return undefined;
     }
-    Atomics.store(words, OWNER, ownerTag(runningCpu()));
-    return new MutexGuard(this.#cell, this.#release, this.#label);
+    Atomics.store(words, index + OWNER, ownerTag(boundCpu()));
+    return new MutexGuard(this.#held, 0);
   }
 
   /**
@@ -134,8 +212,7 @@ export class TicketMutex<T> {
    * ```
    */
   isLocked(): boolean {
-    return Atomics.load(this.#words, NEXT) !==
-      Atomics.load(this.#words, SERVING);
+    return this.queueLength() !== 0;
   }
 
   /**
@@ -154,7 +231,9 @@ export class TicketMutex<T> {
    * ```
    */
   queueLength(): number {
-    return (Atomics.load(this.#words, NEXT) -
-      Atomics.load(this.#words, SERVING)) | 0;
+    const words = this.#words;
+    const index = this.#index;
+    return (Atomics.load(words, index + NEXT) -
+      Atomics.load(words, index + SERVING)) | 0;
   }
 }

@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { Machine, MemorySink } from "../machine/mod.ts";
 import { DeadlockError } from "./deadlock_error.ts";
+import { MemoryTypes } from "./memory_type.ts";
 import { TicketMutex } from "./ticket_mutex.ts";
 
 Deno.test("TicketMutex", async (t) => {
@@ -84,5 +85,69 @@ Deno.test("TicketMutex", async (t) => {
         strictEqual(again.value, 0);
       });
     strictEqual(report.reason, "returned", report.message);
+  });
+});
+
+Deno.test("TicketMutex.inMemory", async (t) => {
+  const ram = () => new Machine({ ramSize: 2 << 20, sink: new MemorySink() });
+
+  await t.step("the words and data are at the documented offsets", () => {
+    const m = ram();
+    const mutex = TicketMutex.inMemory(m.memory, 0x9000, MemoryTypes.u32);
+    strictEqual(mutex.isLocked(), false); // zeroed memory
+    m.run(() => {
+      using n = mutex.lock();
+      n.value = 0x1234_5678;
+      strictEqual(m.memory.readU32(0x9000), 1); // next ticket
+      strictEqual(m.memory.readU32(0x9004), 0); // now serving
+      strictEqual(m.memory.readU32(0x9008), 1); // owner: CPU 0 + 1
+    });
+    strictEqual(m.memory.readU32(0x9004), 1);
+    strictEqual(m.memory.readU32(0x9008), 0);
+    strictEqual(m.memory.readU32(0x9010), 0x1234_5678); // the data at +16
+  });
+
+  await t.step("two objects at one address share tickets and data", () => {
+    const m = ram();
+    const a = TicketMutex.inMemory(m.memory, 0x9100, MemoryTypes.i64);
+    const b = TicketMutex.inMemory(m.memory, 0x9100, MemoryTypes.i64);
+    const guard = a.tryLock();
+    ok(guard !== undefined);
+    guard.value = -5n;
+    strictEqual(b.tryLock(), undefined);
+    strictEqual(b.queueLength(), 1);
+    guard[Symbol.dispose]();
+    const other = b.tryLock();
+    ok(other !== undefined);
+    strictEqual(other.value, -5n);
+    other[Symbol.dispose]();
+    strictEqual(a.queueLength(), 0);
+    strictEqual(m.memory.readU32(0x9100), 2); // two tickets handed out
+  });
+
+  await t.step("tickets wrap around at 2^32", () => {
+    const m = ram();
+    m.memory.writeU32(0x9200, 0xffff_ffff);
+    m.memory.writeU32(0x9204, 0xffff_ffff);
+    const mutex = TicketMutex.inMemory(m.memory, 0x9200);
+    for (let i = 0; i < 3; i++) mutex.lock()[Symbol.dispose]();
+    strictEqual(m.memory.readU32(0x9200), 2);
+    strictEqual(m.memory.readU32(0x9204), 2);
+    strictEqual(mutex.isLocked(), false);
+  });
+
+  await t.step("same-CPU re-lock through another object throws", () => {
+    const m = ram();
+    m.run(() => {
+      using _held = TicketMutex.inMemory(m.memory, 0x9300).lock();
+      throws(
+        () =>
+          TicketMutex.inMemory(m.memory, 0x9300, undefined, { name: "rq" })
+            .lock(),
+        (error: unknown) =>
+          error instanceof DeadlockError &&
+          error.lock === 'TicketMutex "rq" at 0x9300',
+      );
+    });
   });
 });
