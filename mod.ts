@@ -1,10 +1,12 @@
 /**
  * exo-kernel core: the building blocks of an x86_64 kernel — control
- * registers, MSRs, port I/O and a 16550 serial port — running on a
- * simulated PC with the Intel SDM's formats, rules and faults.
+ * registers, MSRs, port I/O, a 16550 serial port, page tables and spinlocks
+ * — running on a simulated PC with the Intel SDM's formats, rules and
+ * faults.
  *
- * Each module has its own entry point: `@exo-kernel/core/arch/x86_64` and
- * `@exo-kernel/core/machine`. This one re-exports them all.
+ * Each module has its own entry point: `@exo-kernel/core/arch/x86_64`,
+ * `/machine`, `/macros`, `/memory` and `/sync`. This one re-exports them
+ * all.
  *
  * @example A kernel entry that reads CR3 and halts
  * ```ts
@@ -25,3 +27,4 @@ export * from "./arch/x86_64/mod.ts";
 export * from "./machine/mod.ts";
 export * from "./macros/mod.ts";
 export * from "./memory/mod.ts";
+export * from "./sync/mod.ts";

@@ -27,3 +27,4 @@ export * from "./named.ts";
 export * from "./typed.ts";
 export * from "./kprint.ts";
 export * from "./serial_port.ts";
+export { Lazy, lazyStatic } from "../sync/lazy.ts";
