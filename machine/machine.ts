@@ -75,6 +75,38 @@ export interface RunOptions {
  * The entry function receives the memory map: below 1 MiB is reserved (the
  * tables, the boot stack and the legacy PC area), the rest is usable.
  *
+ * With `cpus: N` (up to 8) the machine is an SMP PC. CPU 0, the bootstrap
+ * processor, runs `entry` on the calling thread; each application
+ * processor is a Worker of its own with its own registers, TLB and local
+ * APIC, sharing the RAM's `SharedArrayBuffer`. The APs wait for a STARTUP
+ * IPI, which the BSP sends through its APIC's ICR as a real kernel does
+ * (INIT, then STARTUP with vector `VV`); an AP then runs the code that the
+ * {@linkcode KernelImage} registered at `VV × 0x1000`, in the BSP's boot
+ * state with a stack of its own ({@linkcode bootStackTop}). Fixed IPIs go
+ * to one APIC ID, to all (0xFF), or by shorthand (self, all, all but
+ * self), and wake a CPU in `hlt`. The machine stops when every CPU has
+ * stopped; a debug exit or triple fault on any CPU stops them all, and
+ * when every running CPU waits in `hlt` with nothing that could wake it,
+ * the machine halts. Lines written to COM1 by any CPU reach the sink whole,
+ * in the order they were completed. Each CPU counts its own virtual TSC.
+ * Not modelled: NMI, SMI, logical destinations, INIT of a running CPU,
+ * and the PIC or UARTs other than COM1's output from an AP.
+ *
+ * @example Starting the application processors
+ * ```ts ignore
+ * import { Machine } from "@exo-kernel/core/machine";
+ * import image, { AP_ENTRY } from "./smp_kernel.ts"; // see KernelImage
+ *
+ * const machine = new Machine({ cpus: 2, image });
+ * const report = machine.run(() => {
+ *   const cpu = machine.cpus[0]!;
+ *   cpu.writeU32(0xfee0_0310, 0); // ICR high: no destination field
+ *   cpu.writeU32(0xfee0_0300, 0xc_4500); // INIT, all but self
+ *   cpu.writeU32(0xfee0_0300, 0xc_4600 | (AP_ENTRY >> 12)); // STARTUP
+ * });
+ * console.log(report.cpus.map((r) => r.reason)); // [ "returned", "halted" ]
+ * ```
+ *
  * @example Running a kernel entry until it halts
  * ```ts
  * import { strictEqual } from "node:assert/strict";
@@ -222,13 +254,14 @@ export class Machine {
     this.pic.connect(4, line(this.serial[0]!, COM1));
     this.pic.connect(3, line(this.serial[1]!, COM2));
     this.localApics = [wireCpu(bsp, this.#link, this.pic)];
-    this.#sinks = [com1, com1Sink];
+    this.#sinks = com1 === com1Sink ? [com1Sink] : [com1, com1Sink];
     debugExitFor(bsp).attach(this.io);
   }
 
   /**
    * Runs `entry` on CPU 0 until the machine stops: `hlt` with nothing to
-   * wake it, a debug exit, a triple fault, or `entry` returning. The serial
+   * wake it, a debug exit, a triple fault, or `entry` returning — and, on
+   * an SMP machine, until every other CPU has stopped too. The serial
    * sinks are flushed when it stops.
    *
    * @param entry The kernel's entry point, like the seed's `_start`; it
@@ -237,6 +270,8 @@ export class Machine {
    * @returns Why and how the machine stopped.
    * @throws {Error} If the machine has already run, or whatever a bug in
    *   `entry` throws (simulated faults never reach the host this way).
+   * @throws {ApError} If an application processor's Worker cannot load, or
+   *   a bug in the code it runs throws.
    */
   run(
     entry: (boot: BootInfo) => void,
@@ -278,7 +313,7 @@ export class Machine {
   #copyLog(): void {
     if (this.cpuCount === 1) return;
     const { bytes, lost } = this.#link.takeLog();
-    const sink = this.#sinks[1]!;
+    const sink = this.#sinks.at(-1)!;
     for (const byte of bytes) sink.write(byte);
     if (lost > 0) {
       for (

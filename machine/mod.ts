@@ -45,3 +45,5 @@ export * from "./devices/debug_exit.ts";
 export * from "./devices/pic_8259.ts";
 export * from "./devices/local_apic.ts";
 export * from "./code_space.ts";
+export * from "./kernel_image.ts";
+export { ApError } from "./smp/ap_error.ts";

@@ -9,7 +9,10 @@ export const COUNTERS = 0x20_0000;
 export const COUNT_ENTRY = 0x8000;
 /** STARTUP vector 0x09: writes to the debug-exit port (value 5). */
 export const EXIT_ENTRY = 0x9000;
-/** STARTUP vector 0x0A: enables interrupts and halts until an IPI comes. */
+/**
+ * STARTUP vector 0x0A: enables its APIC (SVR bit 8) and interrupts, and
+ * halts until an IPI comes.
+ */
 export const IDLE_ENTRY = 0xa000;
 /** STARTUP vector 0x0B: throws a JS error (a bug in kernel code). */
 export const BUG_ENTRY = 0xb000;
@@ -30,6 +33,7 @@ export default kernelImage(import.meta.url, (code) => {
   });
   code.register(EXIT_ENTRY, (cpu) => cpu.out32(0xf4, 5));
   code.register(IDLE_ENTRY, (cpu) => {
+    cpu.writeU32(0xfee0_00f0, 0x1ff);
     cpu.sti();
     for (;;) cpu.hlt();
   });
