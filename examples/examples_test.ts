@@ -75,3 +75,39 @@ Deno.test("examples/timer.ts counts ten periods of the local-APIC timer", async 
   );
   strictEqual(code, 0);
 });
+
+Deno.test("examples/sync.ts: the seed's Mutex counter on 2 CPUs and its Once", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "-q", "sync"],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: "null",
+  }).output();
+  strictEqual(new TextDecoder().decode(stderr), "");
+  strictEqual(
+    new TextDecoder().decode(stdout),
+    "MY_DATA = 200000 after 100000 increments on each of 2 CPUs\r\n" +
+      "getResource() built 1 struct; the same each time: true\r\n",
+  );
+  strictEqual(code, 0);
+});
+
+Deno.test("examples/lazy_static.ts: the seed's GLOBAL_HEAP is built at its first use", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", new URL("./lazy_static.ts", import.meta.url).pathname],
+    stdin: "null",
+  }).output();
+  strictEqual(new TextDecoder().decode(stderr), "");
+  strictEqual(
+    new TextDecoder().decode(stdout),
+    [
+      "before the first allocation: 0 heaps",
+      "heap: initialised at first use",
+      "allocate(24) = 0x400000",
+      "allocate(100) = 0x400020",
+      "allocate(2 MiB) = None",
+      "heaps created: 1",
+      "",
+    ].join("\r\n"),
+  );
+  strictEqual(code, 0);
+});

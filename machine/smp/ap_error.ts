@@ -12,7 +12,7 @@
  * ```
  */
 export class ApError extends Error {
-  /** The CPU whose Worker failed (0 when none could start). */
+  /** The CPU whose Worker failed. */
   readonly cpu: number;
 
   /**

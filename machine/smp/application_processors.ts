@@ -46,8 +46,8 @@ export class ApplicationProcessors {
           "granted"
       ) {
         throw new ApError(
-          0,
-          `The application processors' Workers need read access to ${url.pathname}: run Deno with --allow-read`,
+          1,
+          `its Worker needs read access to ${url.pathname}: run Deno with --allow-read`,
         );
       }
     }
