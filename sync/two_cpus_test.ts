@@ -1,4 +1,4 @@
-import { ok, strictEqual } from "node:assert/strict";
+import { match, ok, strictEqual } from "node:assert/strict";
 import { Machine } from "../machine/machine.ts";
 import type { Cpu } from "../machine/cpu/cpu.ts";
 import image, {
@@ -6,6 +6,7 @@ import image, {
   BROKEN,
   LOCK,
   PLAIN,
+  POISON_SEEN,
   RESULTS,
   ROUNDS,
   RUNS,
@@ -65,4 +66,12 @@ Deno.test("Once.inMemory: raced by 2 CPUs, the initialiser runs exactly once and
   strictEqual(memory.readU32(RUNS), 1);
   strictEqual(memory.readU32(RESULTS), 42);
   strictEqual(memory.readU32(RESULTS + 4), 42);
+});
+
+Deno.test("Once.inMemory: an initialiser that throws on CPU 1 poisons the Once for CPU 0 too, which is told where", () => {
+  const memory = onTwoCpus("poison").memory;
+  const bytes = memory.readBytes(POISON_SEEN, 512);
+  const message = new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0)));
+  match(message, /poisoned/);
+  match(message, /CPU 1/);
 });

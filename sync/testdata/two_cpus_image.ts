@@ -7,7 +7,7 @@ import type { Cpu } from "../../machine/cpu/cpu.ts";
 import type { PhysicalMemory } from "../../machine/physical_memory.ts";
 import { type MemoryType, MemoryTypes } from "../memory_type.ts";
 import { Mutex } from "../mutex.ts";
-import { Once } from "../once.ts";
+import { Once, OncePoisonedError } from "../once.ts";
 import { RwLock } from "../rw_lock.ts";
 import { TicketMutex } from "../ticket_mutex.ts";
 
@@ -53,7 +53,11 @@ export const TESTS = {
   ticket: 0x0a,
   rwLock: 0x0b,
   once: 0x0c,
+  poison: 0x0d,
 } as const;
+
+/** What the BSP met after CPU 1's initialiser threw: the error's message. */
+export const POISON_SEEN = 0x20_4000;
 
 function words(memory: PhysicalMemory): Int32Array {
   return new Int32Array(memory.buffer);
@@ -118,6 +122,30 @@ export const BODIES: Record<keyof typeof TESTS, (cpu: Cpu) => void> = {
       return 42;
     });
     cpu.memory.writeU32(RESULTS + 4 * cpu.id, value);
+  },
+  poison(cpu) {
+    const once = Once.inMemory(cpu.memory, LOCK, MemoryTypes.u32);
+    if (cpu.id === 1) {
+      try {
+        once.callOnce(() => {
+          throw new Error("no such device");
+        });
+      } catch {
+        // The initialiser's error reaches its caller on CPU 1 only.
+      }
+      return;
+    }
+    waitForCpu1(cpu);
+    try {
+      once.callOnce(() => 7);
+    } catch (error) {
+      if (error instanceof OncePoisonedError) {
+        cpu.memory.writeBytes(
+          POISON_SEEN,
+          new TextEncoder().encode(error.message + "\0"),
+        );
+      }
+    }
   },
 };
 
