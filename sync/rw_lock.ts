@@ -6,7 +6,10 @@ import type { MemoryType } from "./memory_type.ts";
 import type { LockOptions } from "./mutex.ts";
 import { type GuardedLock, MutexGuard } from "./mutex_guard.ts";
 
-// The words, from the lock's first.
+// The words, from the lock's first. The writer and the reader counts serve
+// only deadlock detection, and each is written only by the CPU whose tag
+// (or count) it holds, which sees its own writes in order: they are read
+// and written with plain accesses, as TicketMutex's owner word (see there).
 const STATE = 0;
 const WRITER = 1;
 /** Per-owner reader counts start here: slot 0 is "no CPU", slot id + 1 is CPU id. */
@@ -129,7 +132,7 @@ export class RwLock<T> {
       label,
       writable: true,
       release: () => {
-        Atomics.store(words, index + WRITER, 0);
+        words[index + WRITER] = 0;
         Atomics.store(words, index + STATE, 0);
       },
     };
@@ -138,7 +141,7 @@ export class RwLock<T> {
       label,
       writable: false,
       release: (slot: number) => {
-        if (slot >= 0) Atomics.sub(words, slot, 1);
+        if (slot >= 0) words[slot]!--;
         Atomics.sub(words, index + STATE, 1);
       },
     };
@@ -213,15 +216,17 @@ export class RwLock<T> {
     const at = this.#index + STATE;
     const cpu = boundCpu();
     const tag = ownerTag(cpu);
+    // Guess the state (free), and learn it from the CAS if the guess fails.
+    let expected = 0;
     for (;;) {
-      const state = Atomics.load(words, at);
+      const state = Atomics.compareExchange(words, at, expected, expected + 1);
+      if (state === expected) break;
       if (state >= 0) {
-        if (Atomics.compareExchange(words, at, state, state + 1) === state) {
-          break;
-        }
+        expected = state;
         continue;
       }
-      if (Atomics.load(words, this.#index + WRITER) === tag) {
+      expected = 0;
+      if (words[this.#index + WRITER] === tag) {
         throw deadlock(
           this.#read.label,
           cpu,
@@ -290,11 +295,11 @@ export class RwLock<T> {
     const tag = ownerTag(cpu);
     let state = Atomics.compareExchange(words, index + STATE, 0, WRITE_LOCKED);
     while (state !== 0) {
-      if (state < 0 && Atomics.load(words, index + WRITER) === tag) {
+      if (state < 0 && words[index + WRITER] === tag) {
         throw deadlock(this.#write.label, cpu, "holds", RwLock.prototype.write);
       }
       const slot = this.#slot(tag);
-      if (state > 0 && slot >= 0 && Atomics.load(words, slot) > 0) {
+      if (state > 0 && slot >= 0 && words[slot]! > 0) {
         throw deadlock(
           this.#write.label,
           cpu,
@@ -305,7 +310,7 @@ export class RwLock<T> {
       cpu?.pause();
       state = Atomics.compareExchange(words, index + STATE, 0, WRITE_LOCKED);
     }
-    Atomics.store(words, index + WRITER, tag);
+    words[index + WRITER] = tag;
     return new MutexGuard(this.#write, 0);
   }
 
@@ -329,7 +334,7 @@ export class RwLock<T> {
     if (Atomics.compareExchange(words, index + STATE, 0, WRITE_LOCKED) !== 0) {
       return undefined;
     }
-    Atomics.store(words, index + WRITER, ownerTag(boundCpu()));
+    words[index + WRITER] = ownerTag(boundCpu());
     return new MutexGuard(this.#write, 0);
   }
 
@@ -370,7 +375,7 @@ export class RwLock<T> {
 
   #readGuard(tag: number): RwLockReadGuard<T> {
     const slot = this.#slot(tag);
-    if (slot >= 0) Atomics.add(this.#words, slot, 1);
+    if (slot >= 0) this.#words[slot]!++;
     return new MutexGuard(this.#read, slot);
   }
 
