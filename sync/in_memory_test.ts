@@ -22,7 +22,7 @@ const FORMS: [kind: string, dataOffset: number, make: Make][] = [
   ],
   [
     "TicketMutex",
-    16,
+    8,
     (memory, address, type) => TicketMutex.inMemory(memory, address, type),
   ],
   [

@@ -7,8 +7,16 @@ import type { LockOptions } from "./mutex.ts";
 import { type GuardedLock, MutexGuard } from "./mutex_guard.ts";
 
 // The words, from the lock's first.
-const NEXT = 0;
-const SERVING = 1;
+/**
+ * The tickets, as Linux's x86 ticket spinlock kept them: now serving in
+ * bits 15..0 (the `u16` at +0), the next ticket in bits 31..16 (the `u16`
+ * at +2). One `Atomics.add` of {@linkcode ONE_TICKET} to the whole word
+ * takes a ticket and reads whom it serves; a release adds 1 to the `u16`
+ * at +0 alone, so it wraps there without carrying into the next ticket.
+ */
+const TICKETS = 0;
+/** A ticket, in the tickets word: 1 in bits 31..16 (a carry out is dropped). */
+const ONE_TICKET = 0x1_0000;
 /**
  * The holder's tag, only for deadlock detection. It is read and written
  * with plain (non-atomic) accesses, which halves the cost of a lock: only
@@ -17,23 +25,24 @@ const SERVING = 1;
  * (other CPUs only ever find a tag that is not theirs, or 0); the
  * `Atomics.add` on now-serving orders the clearing before the next holder.
  */
-const OWNER = 2;
+const OWNER = 1;
 
-/** Three words; in memory, the data at +16. */
-const TICKET_MUTEX: Layout = { kind: "TicketMutex", words: 3 };
+/** Two words; in memory, the data at +8. */
+const TICKET_MUTEX: Layout = { kind: "TicketMutex", words: 2 };
 
 /**
- * A FIFO-fair spinlock around a JS value (a ticket lock, as `spin`'s
- * `TicketMutex`): `lock()` takes the next ticket with `Atomics.add` and
- * spins (with `pause`) until the now-serving word reaches it, so CPUs get
- * the lock in the order they asked for it and none starves. Unlocking
- * advances now-serving by one.
+ * A FIFO-fair spinlock (a ticket lock, as `spin`'s `TicketMutex` and
+ * Linux's x86 spinlock before queued spinlocks): `lock()` takes the next
+ * ticket with one `Atomics.add` and spins (with `pause`) until the
+ * now-serving count reaches it, so CPUs get the lock in the order they
+ * asked for it and none starves. Unlocking advances now-serving by one.
  *
- * The three words — next ticket, now serving, owner (CPU id + 1, or -1
- * outside `Machine.run`) — are `Int32`s; tickets wrap around at 2^32. The
- * guard is a {@linkcode MutexGuard}, and locking a ticket mutex the calling
- * CPU holds throws a {@linkcode DeadlockError} (before taking a ticket, so
- * the lock stays usable).
+ * Both counts are 16-bit halves of one `Int32` word and wrap at 2^16 (so
+ * up to 65,535 CPUs may wait); a second word holds the owner (CPU id + 1,
+ * or -1 outside `Machine.run`). The guard is a {@linkcode MutexGuard}, and
+ * locking a ticket mutex the calling CPU holds throws a
+ * {@linkcode DeadlockError} (before taking a ticket, so the lock stays
+ * usable).
  *
  * As {@linkcode Mutex}, it has two forms: `new TicketMutex(value)` keeps
  * its words in a `SharedArrayBuffer` of its own and a JS value, for one CPU
@@ -42,11 +51,10 @@ const TICKET_MUTEX: Layout = { kind: "TicketMutex", words: 3 };
  *
  * | offset | size | contents |
  * | --- | --- | --- |
- * | +0 | 4 | next ticket to hand out |
- * | +4 | 4 | ticket now served (equal to the next ticket when free) |
- * | +8 | 4 | owner: CPU id + 1, -1 outside `Machine.run`, 0 when free |
- * | +12 | 4 | unused |
- * | +16 | `type.size` | the data, as `type` lays it out (none without a type) |
+ * | +0 | 2 | ticket now served (`u16`) |
+ * | +2 | 2 | next ticket to hand out (`u16`; equal to now served when free) |
+ * | +4 | 4 | owner: CPU id + 1, -1 outside `Machine.run`, 0 when free |
+ * | +8 | `type.size` | the data, as `type` lays it out (none without a type) |
  *
  * Zeroed memory is a free ticket mutex with no tickets taken.
  *
@@ -66,6 +74,9 @@ const TICKET_MUTEX: Layout = { kind: "TicketMutex", words: 3 };
  */
 export class TicketMutex<T> {
   #words: Int32Array;
+  // The same memory as u16s, for now serving (the tickets word's low half
+  // on the little-endian hosts Deno runs on).
+  #halves: Uint16Array;
   #index: number;
   #held: GuardedLock<T>;
 
@@ -78,7 +89,10 @@ export class TicketMutex<T> {
   constructor(value: T, options: LockOptions = {}) {
     const place = ownPlace(TICKET_MUTEX, value, options.name);
     const { words, index } = place;
+    const halves = new Uint16Array(words.buffer, words.byteOffset);
+    const serving = 2 * (index + TICKETS);
     this.#words = words;
+    this.#halves = halves;
     this.#index = index;
     this.#held = {
       cell: place.cell,
@@ -86,14 +100,14 @@ export class TicketMutex<T> {
       writable: true,
       release: () => {
         words[index + OWNER] = 0; // a plain write: see OWNER
-        Atomics.add(words, index + SERVING, 1);
+        Atomics.add(halves, serving, 1);
       },
     };
   }
 
   /**
-   * The ticket mutex whose three words are at `address` of machine memory
-   * and whose data, of `type`, is at `address + 16` (see the layout in the
+   * The ticket mutex whose two words are at `address` of machine memory
+   * and whose data, of `type`, is at `address + 8` (see the layout in the
    * class description), shared by the CPUs of every Worker. Nothing is
    * written: zeroed memory is a free ticket mutex, and two `inMemory` ones
    * at one address are one lock.
@@ -101,7 +115,7 @@ export class TicketMutex<T> {
    * @typeParam T The type of the data; `undefined` without a `type`.
    * @param memory The machine's RAM (`machine.memory`).
    * @param address The physical address of the first word: a multiple of 4,
-   *   and of the data's alignment less 16.
+   *   and of the data's alignment less 8.
    * @param type How the data is laid out; none (`undefined` data) if absent.
    * @param options The name used in error messages.
    * @returns The ticket mutex.
@@ -123,7 +137,7 @@ export class TicketMutex<T> {
    *   strictEqual(b.queueLength(), 1);
    * }
    * strictEqual(b.lock().value, 3);
-   * strictEqual(ram.readU16(0x110), 3);
+   * strictEqual(ram.readU16(0x108), 3);
    * ```
    */
   static inMemory<T = undefined>(
@@ -168,8 +182,13 @@ export class TicketMutex<T> {
         TicketMutex.prototype.lock,
       );
     }
-    const ticket = Atomics.add(words, index + NEXT, 1);
-    while (Atomics.load(words, index + SERVING) !== ticket) cpu?.pause();
+    const tickets = Atomics.add(words, index + TICKETS, ONE_TICKET);
+    const ticket = tickets >>> 16;
+    if ((tickets & 0xffff) !== ticket) {
+      const halves = this.#halves;
+      const serving = 2 * (index + TICKETS);
+      while (Atomics.load(halves, serving) !== ticket) cpu?.pause();
+    }
     words[index + OWNER] = tag;
     return new MutexGuard(this.#held, 0);
   }
@@ -192,10 +211,12 @@ export class TicketMutex<T> {
   tryLock(): MutexGuard<T> | undefined {
     const words = this.#words;
     const index = this.#index;
-    const serving = Atomics.load(words, index + SERVING);
-    const next = (serving + 1) | 0;
+    const at = index + TICKETS;
+    const tickets = Atomics.load(words, at);
     if (
-      Atomics.compareExchange(words, index + NEXT, serving, next) !== serving
+      tickets >>> 16 !== (tickets & 0xffff) ||
+      Atomics.compareExchange(words, at, tickets, tickets + ONE_TICKET | 0) !==
+        tickets
     ) {
       return undefined;
     }
@@ -239,9 +260,7 @@ export class TicketMutex<T> {
    * ```
    */
   queueLength(): number {
-    const words = this.#words;
-    const index = this.#index;
-    return (Atomics.load(words, index + NEXT) -
-      Atomics.load(words, index + SERVING)) | 0;
+    const tickets = Atomics.load(this.#words, this.#index + TICKETS);
+    return ((tickets >>> 16) - (tickets & 0xffff)) & 0xffff;
   }
 }

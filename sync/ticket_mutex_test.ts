@@ -98,13 +98,13 @@ Deno.test("TicketMutex.inMemory", async (t) => {
     m.run(() => {
       using n = mutex.lock();
       n.value = 0x1234_5678;
-      strictEqual(m.memory.readU32(0x9000), 1); // next ticket
-      strictEqual(m.memory.readU32(0x9004), 0); // now serving
-      strictEqual(m.memory.readU32(0x9008), 1); // owner: CPU 0 + 1
+      strictEqual(m.memory.readU16(0x9000), 0); // now serving
+      strictEqual(m.memory.readU16(0x9002), 1); // next ticket
+      strictEqual(m.memory.readU32(0x9004), 1); // owner: CPU 0 + 1
     });
-    strictEqual(m.memory.readU32(0x9004), 1);
-    strictEqual(m.memory.readU32(0x9008), 0);
-    strictEqual(m.memory.readU32(0x9010), 0x1234_5678); // the data at +16
+    strictEqual(m.memory.readU16(0x9000), 1);
+    strictEqual(m.memory.readU32(0x9004), 0);
+    strictEqual(m.memory.readU32(0x9008), 0x1234_5678); // the data at +8
   });
 
   await t.step("two objects at one address share tickets and data", () => {
@@ -122,18 +122,32 @@ Deno.test("TicketMutex.inMemory", async (t) => {
     strictEqual(other.value, -5n);
     other[Symbol.dispose]();
     strictEqual(a.queueLength(), 0);
-    strictEqual(m.memory.readU32(0x9100), 2); // two tickets handed out
+    strictEqual(m.memory.readU16(0x9102), 2); // two tickets handed out
   });
 
-  await t.step("tickets wrap around at 2^32", () => {
+  await t.step("tickets wrap around at 2^16, each half on its own", () => {
     const m = ram();
-    m.memory.writeU32(0x9200, 0xffff_ffff);
-    m.memory.writeU32(0x9204, 0xffff_ffff);
+    m.memory.writeU16(0x9200, 0xffff); // now serving
+    m.memory.writeU16(0x9202, 0xffff); // next ticket
     const mutex = TicketMutex.inMemory(m.memory, 0x9200);
-    for (let i = 0; i < 3; i++) mutex.lock()[Symbol.dispose]();
-    strictEqual(m.memory.readU32(0x9200), 2);
-    strictEqual(m.memory.readU32(0x9204), 2);
     strictEqual(mutex.isLocked(), false);
+    const guard = mutex.lock();
+    strictEqual(m.memory.readU32(0x9200), 0x0000_ffff); // next wrapped to 0
+    strictEqual(mutex.queueLength(), 1);
+    guard[Symbol.dispose]();
+    strictEqual(m.memory.readU32(0x9200), 0); // serving wrapped, no carry
+    for (let i = 0; i < 2; i++) mutex.lock()[Symbol.dispose]();
+    strictEqual(m.memory.readU32(0x9200), 0x0002_0002);
+    strictEqual(mutex.isLocked(), false);
+  });
+
+  await t.step("a waiter is counted in the queue and blocks tryLock", () => {
+    const m = ram();
+    m.memory.writeU16(0x9280, 5); // serving ticket 5 ...
+    m.memory.writeU16(0x9282, 7); // ... with ticket 6 waiting
+    const mutex = TicketMutex.inMemory(m.memory, 0x9280);
+    strictEqual(mutex.queueLength(), 2);
+    strictEqual(mutex.tryLock(), undefined);
   });
 
   await t.step("same-CPU re-lock through another object throws", () => {
