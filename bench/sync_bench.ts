@@ -210,6 +210,34 @@ const lazyInMemory = Lazy.inMemory(memory, 0x1_0500, {
 void lazyInMemory.value;
 const init = () => 0;
 
+const READS: [name: string, body: () => void][] = [
+  ["Once.get()", () => {
+    let sum = 0;
+    for (let i = 0; i < OPS; i++) sum = (sum + once.get()!) | 0;
+    consumed ^= sum;
+  }],
+  ["Once.callOnce(init), complete", () => {
+    let sum = 0;
+    for (let i = 0; i < OPS; i++) sum = (sum + once.callOnce(init)) | 0;
+    consumed ^= sum;
+  }],
+  ["Lazy.value", () => {
+    let sum = 0;
+    for (let i = 0; i < OPS; i++) sum = (sum + lazy.value) | 0;
+    consumed ^= sum;
+  }],
+  ["Once.inMemory u32 get()", () => {
+    let sum = 0;
+    for (let i = 0; i < OPS; i++) sum = (sum + onceInMemory.get()!) | 0;
+    consumed ^= sum;
+  }],
+  ["Lazy.inMemory u32 value", () => {
+    let sum = 0;
+    for (let i = 0; i < OPS; i++) sum = (sum + lazyInMemory.value) | 0;
+    consumed ^= sum;
+  }],
+];
+
 Deno.bench({
   name: "plain field read",
   group: "once",
@@ -221,55 +249,9 @@ Deno.bench({
   },
 });
 
-Deno.bench({
-  name: "Once.get()",
-  group: "once",
-  fn() {
-    let sum = 0;
-    for (let i = 0; i < OPS; i++) sum = (sum + once.get()!) | 0;
-    consumed ^= sum;
-  },
-});
-
-Deno.bench({
-  name: "Once.callOnce(init), complete",
-  group: "once",
-  fn() {
-    let sum = 0;
-    for (let i = 0; i < OPS; i++) sum = (sum + once.callOnce(init)) | 0;
-    consumed ^= sum;
-  },
-});
-
-Deno.bench({
-  name: "Lazy.value",
-  group: "once",
-  fn() {
-    let sum = 0;
-    for (let i = 0; i < OPS; i++) sum = (sum + lazy.value) | 0;
-    consumed ^= sum;
-  },
-});
-
-Deno.bench({
-  name: "Once.inMemory u32 get()",
-  group: "once",
-  fn() {
-    let sum = 0;
-    for (let i = 0; i < OPS; i++) sum = (sum + onceInMemory.get()!) | 0;
-    consumed ^= sum;
-  },
-});
-
-Deno.bench({
-  name: "Lazy.inMemory u32 value",
-  group: "once",
-  fn() {
-    let sum = 0;
-    for (let i = 0; i < OPS; i++) sum = (sum + lazyInMemory.value) | 0;
-    consumed ^= sum;
-  },
-});
+for (const [name, body] of READS) {
+  Deno.bench({ name, group: "once", fn: body });
+}
 
 // ---------------------------------------------------- contended, 2 CPUs
 //
