@@ -2,7 +2,8 @@
  * Locks: an uncontended `lock()` and release of every lock, in both forms
  * (a JS value, and words and data in machine memory), outside
  * `Machine.run` and on a CPU; the cost of `using`; a guarded increment;
- * and a read of a `Once` or `Lazy` after initialisation.
+ * a read of a `Once` or `Lazy` after initialisation; and lock + release
+ * pairs on 2 CPUs that contend for one lock.
  *
  * Goal: an uncontended lock and release within 2× of a bare
  * `Atomics.compareExchange` + `Atomics.store` on a `SharedArrayBuffer`
@@ -13,8 +14,8 @@
  * with `guard[Symbol.dispose]()`: the "using" group shows that a `using`
  * scope costs about 130 ns of its own in V8, with or without a lock.
  *
- * Run with `deno bench bench/sync_bench.ts`; compare medians over several
- * runs of `deno bench --json bench/sync_bench.ts`.
+ * Run with `deno bench --allow-read bench/sync_bench.ts`; compare medians over several
+ * runs of `deno bench --allow-read --json bench/sync_bench.ts`.
  *
  * @module
  */
@@ -27,6 +28,13 @@ import { Mutex } from "../sync/mutex.ts";
 import { Once } from "../sync/once.ts";
 import { RwLock } from "../sync/rw_lock.ts";
 import { TicketMutex } from "../sync/ticket_mutex.ts";
+import contended, {
+  CONTENDERS,
+  LOOPS,
+  meet,
+  PAIRS,
+  waitForCpu1,
+} from "./contended_image.ts";
 
 /** Operations per bench body. */
 const OPS = 1024;
@@ -255,10 +263,35 @@ for (const [name, body] of READS) {
 
 // ---------------------------------------------------- contended, 2 CPUs
 //
-// TODO(SMP): a group "contended, 2 CPUs" goes here — two CPUs (one Worker
-// each) taking the same `Mutex.inMemory` / `TicketMutex.inMemory` /
-// `RwLock.inMemory` in turn, per lock + release pair, against a baseline
-// of two Workers doing a bare CAS + store on one shared word (about 140 ns
-// a pair on the CI VM, DESIGN.md).
+// CPU 0 (this thread) and CPU 1 (a Worker) take one lock in turn, PAIRS
+// times each; the time runs from their meeting to both being done, so a
+// figure is 2 × PAIRS lock + release pairs (divide by 200,000). The
+// baseline is a bare CAS + store spinlock on one shared word.
+
+for (const [name, vector] of Object.entries(CONTENDERS)) {
+  Deno.bench({
+    name: `${name}, 2 CPUs × ${PAIRS}`,
+    group: "contended, 2 CPUs",
+    baseline: vector === CONTENDERS["bare CAS + store on one word"],
+    fn(b) {
+      const smp = new Machine({
+        cpus: 2,
+        image: contended,
+        ramSize: 4 << 20,
+        sink: new DiscardSink(),
+      });
+      smp.run(() => {
+        const bsp = smp.cpus[0]!;
+        bsp.writeU32(0xfee0_0310, 1 << 24); // CPU 1
+        bsp.writeU32(0xfee0_0300, 0x4600 | vector); // STARTUP
+        meet(bsp);
+        b.start();
+        LOOPS[name as keyof typeof CONTENDERS](bsp);
+        waitForCpu1(bsp);
+        b.end();
+      });
+    },
+  });
+}
 
 if (consumed === 0x7fff_ffff) console.log(consumed);
