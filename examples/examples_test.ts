@@ -1,13 +1,21 @@
 import { strictEqual } from "node:assert/strict";
 
-Deno.test("examples/serial_hello.ts prints through COM1 to stdout and halts", async () => {
+// Runs `deno task <name>` from the repository root as a user would; it
+// must succeed with nothing on stderr. Returns what it printed.
+async function task(name: string): Promise<string> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", new URL("./serial_hello.ts", import.meta.url).pathname],
+    args: ["task", "-q", name],
+    cwd: new URL("..", import.meta.url).pathname,
     stdin: "null",
   }).output();
   strictEqual(new TextDecoder().decode(stderr), "");
-  strictEqual(new TextDecoder().decode(stdout), "Hello from COM1\n");
   strictEqual(code, 0);
+  return new TextDecoder().decode(stdout);
+}
+
+Deno.test("examples/serial_hello.ts prints through COM1 to stdout and halts", async () => {
+  const stdout = await task("serial_hello");
+  strictEqual(stdout, "Hello from COM1\n");
 });
 
 Deno.test("COM1's stdout sink flushes a partial line when the machine stops", async () => {
@@ -28,27 +36,18 @@ Deno.test("COM1's stdout sink flushes a partial line when the machine stops", as
 });
 
 Deno.test("examples/hello_kernel.ts prints the seed's lines through COM1 and halts", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", new URL("./hello_kernel.ts", import.meta.url).pathname],
-    stdin: "null",
-  }).output();
-  strictEqual(new TextDecoder().decode(stderr), "");
+  const stdout = await task("hello");
   strictEqual(
-    new TextDecoder().decode(stdout),
+    stdout,
     "Exo-Kernel Core Library - Initialising...\r\n" +
       "The kernel is running!\r\n" +
       "Page table root (CR3): 0x1000\r\n",
   );
-  strictEqual(code, 0);
 });
 
 Deno.test("examples/page_fault.ts maps pages on first touch and halts", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", new URL("./page_fault.ts", import.meta.url).pathname],
-    stdin: "null",
-  }).output();
-  strictEqual(new TextDecoder().decode(stderr), "");
-  const lines = new TextDecoder().decode(stdout).split("\r\n");
+  const stdout = await task("page_fault");
+  const lines = stdout.split("\r\n");
   // A write to a page not present: error code 0b10 (W/R = 1, P = 0).
   strictEqual(
     lines[0],
@@ -59,46 +58,31 @@ Deno.test("examples/page_fault.ts maps pages on first touch and halts", async ()
     "#PF at 0xffff900000002008: CAUSED_BY_WRITE (rip 0x100000)",
   );
   strictEqual(lines[3]!.startsWith("sum = 3003,"), true);
-  strictEqual(code, 0);
 });
 
 Deno.test("examples/timer.ts counts ten periods of the local-APIC timer", async () => {
-  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", new URL("./timer.ts", import.meta.url).pathname],
-    stdin: "null",
-  }).output();
+  const stdout = await task("timer");
   // Ten periods of 62,500 counts × 16 TSC ticks, and the 25 cycles of the
   // final rdtsc on the virtual clock.
   strictEqual(
-    new TextDecoder().decode(stdout),
+    stdout,
     "10 timer ticks in 10000026 TSC cycles\r\n",
   );
-  strictEqual(code, 0);
 });
 
 Deno.test("examples/sync.ts: the seed's Mutex counter on 2 CPUs and its Once", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "sync"],
-    cwd: new URL("..", import.meta.url).pathname,
-    stdin: "null",
-  }).output();
-  strictEqual(new TextDecoder().decode(stderr), "");
+  const stdout = await task("sync");
   strictEqual(
-    new TextDecoder().decode(stdout),
+    stdout,
     "MY_DATA = 200000 after 100000 increments on each of 2 CPUs\r\n" +
       "getResource() built 1 struct; the same each time: true\r\n",
   );
-  strictEqual(code, 0);
 });
 
 Deno.test("examples/lazy_static.ts: the seed's GLOBAL_HEAP is built at its first use", async () => {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", new URL("./lazy_static.ts", import.meta.url).pathname],
-    stdin: "null",
-  }).output();
-  strictEqual(new TextDecoder().decode(stderr), "");
+  const stdout = await task("lazy_static");
   strictEqual(
-    new TextDecoder().decode(stdout),
+    stdout,
     [
       "before the first allocation: 0 heaps",
       "heap: initialised at first use",
@@ -109,5 +93,4 @@ Deno.test("examples/lazy_static.ts: the seed's GLOBAL_HEAP is built at its first
       "",
     ].join("\r\n"),
   );
-  strictEqual(code, 0);
 });

@@ -70,16 +70,22 @@ function meet(cpu: Cpu): void {
   while (Atomics.load(w, BARRIER / 4) < 2) cpu.pause();
 }
 
+// Increments the u32 of a lock at LOCK, ROUNDS times, under the lock.
+function countUnder(
+  cpu: Cpu,
+  lock: { lock(): { value: number } & Disposable },
+): void {
+  meet(cpu);
+  for (let i = 0; i < ROUNDS; i++) {
+    using g = lock.lock();
+    g.value += 1;
+  }
+}
+
 /** Runs one test's body on the calling CPU. */
 export const BODIES: Record<keyof typeof TESTS, (cpu: Cpu) => void> = {
-  mutex(cpu) {
-    const counter = Mutex.inMemory(cpu.memory, LOCK, MemoryTypes.u32);
-    meet(cpu);
-    for (let i = 0; i < ROUNDS; i++) {
-      using g = counter.lock();
-      g.value += 1;
-    }
-  },
+  mutex: (cpu) =>
+    countUnder(cpu, Mutex.inMemory(cpu.memory, LOCK, MemoryTypes.u32)),
   unlocked(cpu) {
     const memory = cpu.memory;
     meet(cpu);
@@ -87,14 +93,8 @@ export const BODIES: Record<keyof typeof TESTS, (cpu: Cpu) => void> = {
       memory.writeU32(PLAIN, memory.readU32(PLAIN) + 1);
     }
   },
-  ticket(cpu) {
-    const counter = TicketMutex.inMemory(cpu.memory, LOCK, MemoryTypes.u32);
-    meet(cpu);
-    for (let i = 0; i < ROUNDS; i++) {
-      using g = counter.lock();
-      g.value += 1;
-    }
-  },
+  ticket: (cpu) =>
+    countUnder(cpu, TicketMutex.inMemory(cpu.memory, LOCK, MemoryTypes.u32)),
   rwLock(cpu) {
     const pair = RwLock.inMemory(cpu.memory, LOCK, PairType);
     meet(cpu);
