@@ -51,7 +51,6 @@ const LOG_BYTES = 1 << 20;
 // ICR fields (SDM 3A §11.6.1, figure 11-12).
 const DELIVERY_FIXED = 0;
 const DELIVERY_LOWEST = 1;
-const DELIVERY_INIT = 5;
 const DELIVERY_STARTUP = 6;
 const SHORTHAND_NONE = 0;
 const SHORTHAND_SELF = 1;
@@ -129,8 +128,8 @@ export class Interconnect {
     } else if (mode === DELIVERY_STARTUP) {
       for (const cpu of targets) this.#start(cpu, vector);
     }
-    // INIT (DELIVERY_INIT) leaves a waiting CPU waiting; others: ignored.
-    void DELIVERY_INIT;
+    // INIT leaves a CPU that waits for SIPI waiting (and is not modelled
+    // for a running one); NMI, SMI and the reserved modes deliver nothing.
   }
 
   /**
