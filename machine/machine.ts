@@ -150,7 +150,12 @@ export class Machine {
   #ran = false;
   #link: Interconnect;
   #image: KernelImage | undefined;
-  #options: { maxPhysAddr: number; clock: ClockMode; tscHz: number };
+  #options: {
+    maxPhysAddr: number;
+    clock: ClockMode;
+    tscHz: number;
+    powerOn: number;
+  };
 
   /**
    * Builds the machine.
@@ -211,7 +216,6 @@ export class Machine {
     this.#link.running(0);
     this.#image = options.image;
     this.#image?.install(this.code);
-    this.#options = { maxPhysAddr, clock, tscHz };
     const bsp = new Cpu({
       id: 0,
       memory: this.memory,
@@ -222,6 +226,10 @@ export class Machine {
       code: this.code,
     });
     this.cpus = [bsp];
+    // The moment the BSP's TSC was 0: the APs' count from there too.
+    const powerOn = performance.timeOrigin + performance.now() -
+      bsp.tsc.read() * 1000 / tscHz;
+    this.#options = { maxPhysAddr, clock, tscHz, powerOn };
     const boot = buildBootPageTables(this.memory);
     bsp.registers.setHalves(Reg.CR3, boot.cr3, 0);
     bsp.registers.setHalves(Reg.RSP, BOOT_STACK_TOP, 0);

@@ -11,6 +11,8 @@ import image, {
   EXIT_ENTRY,
   HELLO_ENTRY,
   IDLE_ENTRY,
+  TSC_ENTRY,
+  TSC_SEEN,
 } from "./testdata/smp_image.ts";
 
 // ICR (SDM 3A figure 11-12): delivery mode bits 10..8, level bit 14,
@@ -122,4 +124,22 @@ Deno.test("CPU counts and images are checked", () => {
   throws(() => new Machine({ cpus: 2 }), /needs a kernel image/);
   ok(new Machine({ cpus: 2, image, ramSize: 4 << 20 }).cpuCount === 2);
   void rejects;
+});
+
+Deno.test("on the host clock the CPUs' TSCs run together: an AP started later reads a later TSC than the BSP read before", () => {
+  const machine = new Machine({
+    cpus: 2,
+    image,
+    ramSize: 4 << 20,
+    clock: "host",
+  });
+  let before = 0n;
+  const report = machine.run(() => {
+    const cpu = machine.cpus[0]!;
+    before = cpu.rdtsc();
+    startup(cpu, TSC_ENTRY, 1);
+  });
+  strictEqual(report.cpus[1]!.reason, "returned");
+  const seen = machine.memory.readU64(TSC_SEEN);
+  ok(seen > before, `AP read ${seen}, the BSP ${before} before starting it`);
 });

@@ -45,6 +45,11 @@ export interface ApStart {
   readonly clock: ClockMode;
   /** The TSC frequency. */
   readonly tscHz: number;
+  /**
+   * When the machine was made (epoch milliseconds): every CPU's TSC counts
+   * from there on the host clock, as a PC's TSCs start together.
+   */
+  readonly powerOn: number;
 }
 
 async function start(message: ApStart): Promise<void> {
@@ -78,6 +83,10 @@ async function start(message: ApStart): Promise<void> {
   const sink = new LogSink(link);
   new Uart16550(COM1, { sink }).attach(io);
   debugExitFor(cpu).attach(io);
+  if (message.clock === "host") {
+    const now = performance.timeOrigin + performance.now();
+    cpu.tsc.write(Math.floor((now - message.powerOn) * message.tscHz / 1000));
+  }
   cpu.registers.setHalves(Reg.CR3, BOOT_PML4, 0);
   cpu.registers.setHalves(Reg.RSP, bootStackTop(id), 0);
   link.loaded(id);

@@ -29,14 +29,19 @@ export class ApplicationProcessors {
    * @param link What the machine's CPUs share.
    * @param ram The RAM's buffer.
    * @param image The kernel image.
-   * @param cpu The CPU settings.
+   * @param cpu The CPU settings, and when the machine was made.
    * @throws {ApError} If a Worker cannot start or load the image.
    */
   constructor(
     link: Interconnect,
     ram: SharedArrayBuffer,
     image: KernelImage,
-    cpu: { maxPhysAddr: number; clock: ClockMode; tscHz: number },
+    cpu: {
+      maxPhysAddr: number;
+      clock: ClockMode;
+      tscHz: number;
+      powerOn: number;
+    },
   ) {
     this.#link = link;
     for (const url of [WORKER, new URL(image.url)]) {

@@ -19,6 +19,10 @@ export const BUG_ENTRY = 0xb000;
 /** STARTUP vector 0x0C: prints a line on COM1 and returns. */
 export const HELLO_ENTRY = 0xc000;
 
+/** STARTUP vector 0x0D: stores its TSC (u64) at `TSC_SEEN`. */
+export const TSC_ENTRY = 0xd000;
+export const TSC_SEEN = 0x20_1000;
+
 function print(cpu: Cpu, text: string): void {
   for (const byte of new TextEncoder().encode(text)) cpu.out8(0x3f8, byte);
 }
@@ -39,6 +43,9 @@ export default kernelImage(import.meta.url, (code) => {
   });
   code.register(BUG_ENTRY, () => {
     throw new TypeError("a bug on the AP");
+  });
+  code.register(TSC_ENTRY, (cpu) => {
+    cpu.memory.writeU64(TSC_SEEN, cpu.rdtsc());
   });
   code.register(HELLO_ENTRY, (cpu) => print(cpu, `hello from CPU ${cpu.id}\n`));
 });
