@@ -143,3 +143,15 @@ Deno.test("on the host clock the CPUs' TSCs run together: an AP started later re
   const seen = machine.memory.readU64(TSC_SEEN);
   ok(seen > before, `AP read ${seen}, the BSP ${before} before starting it`);
 });
+
+Deno.test("an image module without a kernel image as its default export fails the run with an ApError that says so", () => {
+  const machine = new Machine({
+    cpus: 2,
+    image: {
+      url: new URL("./testdata/not_an_image.ts", import.meta.url).href,
+      install() {},
+    },
+    ramSize: 4 << 20,
+  });
+  throws(() => machine.run(() => {}), /no kernel image as its default export/);
+});

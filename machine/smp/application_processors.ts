@@ -76,7 +76,10 @@ export class ApplicationProcessors {
       for (;;) {
         const seen = link.changes();
         const state = link.loadState(id);
-        if (state === 2) throw new ApError(id, link.report(id) ?? "");
+        if (state === 2) {
+          this.terminate();
+          throw new ApError(id, link.report(id) ?? "");
+        }
         if (state === 1) break;
         const left = deadline - performance.now();
         if (left <= 0) {
