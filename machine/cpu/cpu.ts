@@ -283,13 +283,17 @@ export class Cpu {
     const keepTlb = n === 3 && (high & 0x8000_0000) !== 0; // PCID "no flush"
     if (n === 3) high &= 0x7fff_ffff;
     this.registers.setHalves(CR_SLOTS[n], low >>> 0, high >>> 0);
-    // TLB effects of SDM 3A §4.10.4.1.
-    if (n === 3 && !keepTlb) this.mmu.tlb.flushNonGlobal();
+    // TLB effects of SDM 3A §4.10.4.1. The current PCID is CR3 bits 11..0
+    // with CR4.PCIDE = 1, else 0 (§4.10.1); a CR3 load drops the non-global
+    // translations of the new PCID unless bit 63 said not to.
+    const tlb = this.mmu.tlb;
+    tlb.pcid = this.cr4 & CR4_PCIDE ? this.cr3 & 0xfff : 0;
+    if (n === 3 && !keepTlb) tlb.flushNonGlobal();
     if (
       n === 4 &&
       ((old ^ low) & CR4_PGE || (old & ~low) & CR4_PCIDE ||
         (~old & low) & CR4_SMEP)
-    ) this.mmu.tlb.flushAll();
+    ) tlb.flushAll();
   }
 
   /**

@@ -646,6 +646,85 @@ Deno.test("TLB (SDM 3A §4.10)", async (t) => {
     },
   );
 
+  // SDM 3A §4.10.1: with CR4.PCIDE = 1 the TLB tags translations with the
+  // PCID (CR3 bits 11..0); a CR3 load with bit 63 set keeps the new PCID's
+  // translations, one with bit 63 clear drops them; global translations
+  // serve every PCID. A second PML4 that shares V's tables, at PML4_2.
+  const PCIDE = 1 << 17;
+  const PML4_2 = 0x20_4000;
+  const NO_FLUSH = 0x8000_0000;
+  function twoSpaces(machine: Machine, leaf?: bigint): Cpu {
+    const cpu = prepare(machine, leaf === undefined ? {} : { leaf });
+    machine.memory.writeU64(
+      PML4_2 + idx(V, 4) * 8,
+      machine.memory.readU64(PML4 + idx(V, 4) * 8),
+    );
+    return cpu;
+  }
+
+  await t.step(
+    "with PCIDs, a switch to another address space and back keeps the first one's translations",
+    () => {
+      const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
+      runOk(machine, () => {
+        const cpu = twoSpaces(machine);
+        cpu.writeCr(4, cpu.cr4 | PCIDE, 0);
+        cpu.writeCr(3, PML4 | 1, 0);
+        strictEqual(cpu.translate(V, READ), FRAME + (V % 4096));
+        remap(cpu, machine);
+        cpu.writeCr(3, PML4_2 | 2, 0);
+        // PCID 2 has no translation of V: it walks and sees the change.
+        strictEqual(cpu.translate(V, READ), FRAME2 + (V % 4096));
+        cpu.writeCr(3, PML4 | 1, NO_FLUSH);
+        strictEqual(cpu.translate(V, READ), FRAME + (V % 4096), "kept");
+        cpu.writeCr(3, PML4 | 1, 0); // bit 63 clear: PCID 1 flushed
+        strictEqual(cpu.translate(V, READ), FRAME2 + (V % 4096));
+      });
+    },
+  );
+
+  await t.step("without PCIDs the same switch drops them", () => {
+    const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
+    runOk(machine, () => {
+      const cpu = twoSpaces(machine);
+      strictEqual(cpu.translate(V, READ), FRAME + (V % 4096));
+      remap(cpu, machine);
+      cpu.writeCr(3, PML4_2, 0);
+      cpu.writeCr(3, PML4, 0);
+      strictEqual(cpu.translate(V, READ), FRAME2 + (V % 4096));
+    });
+  });
+
+  await t.step("a global translation serves every PCID", () => {
+    const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
+    runOk(machine, () => {
+      const cpu = twoSpaces(machine, P | RW | G);
+      cpu.writeCr(4, cpu.cr4 | PCIDE, 0);
+      cpu.writeCr(3, PML4 | 1, 0);
+      cpu.translate(V, READ);
+      remap(cpu, machine, P | RW | G);
+      cpu.writeCr(3, PML4_2 | 2, 0);
+      strictEqual(cpu.translate(V, READ), FRAME + (V % 4096), "global");
+      cpu.invlpg(V); // drops the global translation too
+      strictEqual(cpu.translate(V, READ), FRAME2 + (V % 4096));
+    });
+  });
+
+  await t.step(
+    "clearing CR4.PCIDE drops the translations of every PCID",
+    () => {
+      const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
+      runOk(machine, () => {
+        const cpu = twoSpaces(machine);
+        cpu.writeCr(4, cpu.cr4 | PCIDE, 0);
+        cpu.translate(V, READ);
+        remap(cpu, machine);
+        cpu.writeCr(4, cpu.cr4 & ~PCIDE, 0);
+        strictEqual(cpu.translate(V, READ), FRAME2 + (V % 4096));
+      });
+    },
+  );
+
   await t.step("a non-canonical invlpg is a no-op", () => {
     const machine = new Machine({ ramSize: 4 << 20, sink: new MemorySink() });
     const report = machine.run(() => machine.cpus[0]!.invlpg(2 ** 47));

@@ -30,6 +30,8 @@ class TlbArray {
   // The flush epoch at which the entry was filled.
   readonly stamps: Uint32Array;
   readonly rights: Uint16Array;
+  // The PCID the entry was filled under.
+  readonly pcids: Uint16Array;
 
   constructor(shift: number, entries: number) {
     this.shift = shift;
@@ -41,6 +43,7 @@ class TlbArray {
     this.frames = new Float64Array(entries);
     this.stamps = new Uint32Array(entries);
     this.rights = new Uint16Array(entries);
+    this.pcids = new Uint16Array(entries);
   }
 }
 
@@ -50,46 +53,72 @@ class TlbArray {
  * translation after its page-table entry changes, until `invlpg` or a CR3
  * load drops it (SDM 3A §4.10.4). Flushes bump an epoch instead of
  * clearing the arrays.
+ *
+ * Entries are tagged with the PCID current when they were filled (SDM 3A
+ * §4.10.1): a lookup uses only those of the current PCID, and global
+ * ones. So with CR4.PCIDE = 1 the translations of an address space survive
+ * a switch to another PCID and back, where a CR3 load without PCIDs
+ * flushes them. The slot of a non-global entry depends on its PCID as well
+ * as its page, so that address spaces using the same addresses do not
+ * evict each other; global entries sit at the slot of PCID 0.
  */
 export class Tlb {
   // 4 KiB pages, 1024 entries; 2 MiB pages, 64; 1 GiB pages, 16.
   #small: TlbArray = new TlbArray(12, 1024);
   #large: TlbArray = new TlbArray(21, 64);
   #huge: TlbArray = new TlbArray(30, 16);
+  // Non-global entries of PCID p older than this are gone.
+  #pcidValidFrom = new Uint32Array(4096).fill(1);
   /** The epoch of the entries filled now. */
   epoch = 1;
-  /** Entries older than this are gone, unless global. */
-  validFrom = 1;
   /** Global entries older than this are gone. */
   globalValidFrom = 1;
   /** Counts every flush, of a page or more, for caches in front of the TLB. */
   generation = 0;
+  /**
+   * The current PCID: CR3 bits 11..0 with CR4.PCIDE = 1, else 0. Set by
+   * the CPU on every CR3 or CR4 load.
+   */
+  pcid = 0;
+  /** The rights of the last hit of {@linkcode Tlb.lookup}. */
+  hitRights = 0;
 
-  /** Drops every non-global translation (a CR3 load). */
-  flushNonGlobal(): void {
+  /**
+   * Drops the non-global translations of one PCID (a CR3 load: of PCID 0
+   * without PCIDs, of the new PCID with them unless bit 63 says not to).
+   *
+   * @param pcid The PCID, the current one by default.
+   */
+  flushNonGlobal(pcid: number = this.pcid): void {
     this.generation++;
-    this.validFrom = ++this.epoch;
+    this.#pcidValidFrom[pcid] = ++this.epoch;
   }
 
-  /** Drops every translation, global ones too (CR4.PGE toggled). */
+  /**
+   * Drops every translation of every PCID, global ones too (CR4.PGE
+   * toggled, CR4.PCIDE cleared).
+   */
   flushAll(): void {
     this.generation++;
-    this.validFrom = this.globalValidFrom = ++this.epoch;
+    this.#pcidValidFrom.fill(this.globalValidFrom = ++this.epoch);
   }
 
   /**
    * Drops the translations of the page that holds `vaddr`, whatever its
-   * size (`invlpg`, or a page fault at that address).
+   * size, for the current PCID and global ones (`invlpg`, or a page fault
+   * at that address).
+   *
+   * @param vaddr The virtual address.
    */
   flushPage(vaddr: number): void {
     this.generation++;
-    drop(this.#small, vaddr);
-    drop(this.#large, vaddr);
-    drop(this.#huge, vaddr);
+    drop(this.#small, vaddr, this.pcid);
+    drop(this.#large, vaddr, this.pcid);
+    drop(this.#huge, vaddr, this.pcid);
   }
 
   /**
-   * Caches a translation.
+   * Caches a translation under the current PCID.
    *
    * @param vaddr A virtual address in the page.
    * @param base The page's physical base address.
@@ -102,69 +131,53 @@ export class Tlb {
       : level === 2
       ? this.#large
       : this.#huge;
-    const i = slot(array, vaddr);
+    const i = slot(array, vaddr, rights & TlbRights.GLOBAL ? 0 : this.pcid);
     array.tags[i] = vaddr - (vaddr & array.offsetMask);
     array.frames[i] = base;
     array.stamps[i] = this.epoch;
     array.rights[i] = rights;
+    array.pcids[i] = this.pcid;
   }
 
   /**
-   * The cached translation of `vaddr`: its physical address, with the
-   * entry's rights left in {@linkcode Tlb.hitRights}, or -1 on a miss.
+   * Looks a virtual address up.
+   *
+   * @param vaddr The virtual address, as a signed number.
+   * @returns The physical address, or -1 on a miss; on a hit the entry's
+   *   rights are in {@linkcode Tlb.hitRights}.
    */
   lookup(vaddr: number): number {
-    // `&` on a number keeps its low 32 bits in two's complement, so these
-    // are the page base and slot for higher-half (negative) addresses too.
-    const small = this.#small;
-    const offset = vaddr & 0xfff;
-    let i = (vaddr >>> 12) & 1023;
-    if (small.tags[i] === vaddr - offset) {
-      const rights = small.rights[i]!;
-      if (
-        small.stamps[i]! >= this.validFrom || this.#globalLive(small, i, rights)
-      ) {
-        this.hitRights = rights;
-        return small.frames[i]! + offset;
-      }
-    }
-    const large = this.#large;
-    const largeOffset = vaddr & 0x1f_ffff;
-    i = (vaddr >>> 21) & 63;
-    if (large.tags[i] === vaddr - largeOffset) {
-      const rights = large.rights[i]!;
-      if (
-        large.stamps[i]! >= this.validFrom || this.#globalLive(large, i, rights)
-      ) {
-        this.hitRights = rights;
-        return large.frames[i]! + largeOffset;
-      }
-    }
-    const huge = this.#huge;
-    const hugeOffset = vaddr & 0x3fff_ffff;
-    i = slot(huge, vaddr);
-    if (huge.tags[i] === vaddr - hugeOffset) {
-      const rights = huge.rights[i]!;
-      if (
-        huge.stamps[i]! >= this.validFrom || this.#globalLive(huge, i, rights)
-      ) {
-        this.hitRights = rights;
-        return huge.frames[i]! + hugeOffset;
-      }
-    }
-    return -1;
+    const pa = this.#probe(vaddr, this.pcid);
+    return pa >= 0 || this.pcid === 0 ? pa : this.#probe(vaddr, 0);
   }
 
-  #globalLive(array: TlbArray, i: number, rights: number): boolean {
-    return (rights & TlbRights.GLOBAL) !== 0 &&
-      array.stamps[i]! >= this.globalValidFrom;
+  // Looks in the slots that entries filled under `pcid` use.
+  #probe(vaddr: number, pcid: number): number {
+    const pa = this.#hit(this.#small, vaddr, pcid);
+    if (pa >= 0) return pa;
+    const large = this.#hit(this.#large, vaddr, pcid);
+    return large >= 0 ? large : this.#hit(this.#huge, vaddr, pcid);
   }
 
-  /** The rights of the last hit of {@linkcode Tlb.lookup}. */
-  hitRights = 0;
+  #hit(array: TlbArray, vaddr: number, pcid: number): number {
+    const offset = vaddr & array.offsetMask;
+    const i = slot(array, vaddr, pcid);
+    if (array.tags[i] !== vaddr - offset || !this.#live(array, i)) return -1;
+    this.hitRights = array.rights[i]!;
+    return array.frames[i]! + offset;
+  }
+
+  #live(array: TlbArray, i: number): boolean {
+    const stamp = array.stamps[i]!;
+    return array.rights[i]! & TlbRights.GLOBAL
+      ? stamp >= this.globalValidFrom
+      : array.pcids[i] === this.pcid &&
+        stamp >= this.#pcidValidFrom[this.pcid]!;
+  }
 
   /**
-   * How many translations are live, by page size, for diagnostics.
+   * How many translations are live for the current PCID, by page size, for
+   * diagnostics.
    *
    * @returns The counts.
    */
@@ -172,12 +185,7 @@ export class Tlb {
     const count = (a: TlbArray) => {
       let n = 0;
       for (let i = 0; i <= a.mask; i++) {
-        if (
-          !Number.isNaN(a.tags[i]!) &&
-          (a.stamps[i]! >= this.validFrom ||
-            (a.rights[i]! & TlbRights.GLOBAL &&
-              a.stamps[i]! >= this.globalValidFrom))
-        ) n++;
+        if (!Number.isNaN(a.tags[i]!) && this.#live(a, i)) n++;
       }
       return n;
     };
@@ -189,15 +197,21 @@ export class Tlb {
   }
 }
 
-function slot(array: TlbArray, vaddr: number): number {
-  return array.shift < 30
-    ? (vaddr >>> array.shift) & array.mask
-    : Math.floor(vaddr / array.pageSize) & array.mask;
+// The slot of the page that holds `vaddr` under `pcid`. `&` on a number
+// keeps its low 32 bits in two's complement, so this works for higher-half
+// (negative) addresses too.
+function slot(array: TlbArray, vaddr: number, pcid: number): number {
+  const page = array.shift < 30
+    ? vaddr >>> array.shift
+    : Math.floor(vaddr / array.pageSize);
+  return (page ^ Math.imul(pcid, 0x9e5)) & array.mask;
 }
 
-function drop(array: TlbArray, vaddr: number): void {
-  const i = slot(array, vaddr);
-  if (array.tags[i] === vaddr - (vaddr & array.offsetMask)) {
-    array.tags[i] = Number.NaN;
-  }
+// Drops the page's entry of `pcid` and its global entry.
+function drop(array: TlbArray, vaddr: number, pcid: number): void {
+  const tag = vaddr - (vaddr & array.offsetMask);
+  const own = slot(array, vaddr, pcid);
+  if (array.tags[own] === tag) array.tags[own] = Number.NaN;
+  const global = slot(array, vaddr, 0);
+  if (array.tags[global] === tag) array.tags[global] = Number.NaN;
 }
