@@ -30,7 +30,8 @@ export type VaIntegerType =
  * - an integer type ({@linkcode VaIntegerType}) with a value in its range,
  *   a `number` or a `bigint`;
  * - `double`, or `float` (rounded to a float, then promoted to `double`
- *   as C does for a variadic argument);
+ *   as C does for a variadic argument); a signalling NaN may be laid out
+ *   quiet (bit 51 set), as JS engines quiet the NaNs they move;
  * - `string`: the bytes (a JS string as UTF-8) and a NUL laid out in
  *   memory by the builder, passed as a `char *` to them.
  */
