@@ -3,7 +3,10 @@
 // `Utf8Error`), and the lossy decoding that puts one U+FFFD for each
 // maximal invalid subpart (`Utf8Chunks`, which `String::from_utf8_lossy`
 // uses). The well-formed sequences are those of The Unicode Standard
-// §3.9, table 3-7.
+// §3.9, table 3-7. The WHATWG decoder replaces the same maximal subparts,
+// so a TextDecoder does the lossy decoding — once told to keep a leading
+// byte-order mark, which Rust keeps and WHATWG strips (c_str_test.ts checks
+// both against rustc on every recorded case).
 
 const encoder = new TextEncoder();
 
@@ -35,10 +38,6 @@ export function utf8Bytes(value: string, what: string): Uint8Array {
 
 // ignoreBOM: a leading U+FEFF is text to Rust, not a mark to strip.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-
-// Below this many bytes, an all-ASCII run is built with fromCharCode:
-// cheaper than a call into TextDecoder (bench/ffi_cstr_bench.ts).
-const SHORT_ASCII = 128;
 
 /**
  * Checks `bytes[start, end)`. Returns -1 when it is UTF-8; else the offset
@@ -86,46 +85,10 @@ export function firstInvalid(
   return -1;
 }
 
-/** The text of `bytes[start, end)`, which must be UTF-8. */
-export function decodeValid(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-): string {
-  const length = end - start;
-  if (length <= SHORT_ASCII) {
-    let ascii = true;
-    for (let i = start; i < end; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      return String.fromCharCode.apply(
-        null,
-        bytes.subarray(start, end) as unknown as number[],
-      );
-    }
-  }
-  return decoder.decode(bytes.subarray(start, end));
-}
-
 /**
- * The text of `bytes[0, end)` with each maximal invalid subpart replaced
- * by one U+FFFD, as Rust's `String::from_utf8_lossy`.
+ * The text of `bytes[start, end)`, with each maximal invalid subpart
+ * replaced by one U+FFFD, as Rust's `String::from_utf8_lossy`.
  */
-export function decodeLossy(bytes: Uint8Array, end: number): string {
-  let bad = firstInvalid(bytes, 0, end);
-  if (bad < 0) return decodeValid(bytes, 0, end);
-  let out = "";
-  let start = 0;
-  while (bad >= 0) {
-    const at = Math.floor(bad / 4);
-    const length = bad - at * 4;
-    out += decodeValid(bytes, start, at) + "\ufffd";
-    start = length === 0 ? end : at + length;
-    bad = firstInvalid(bytes, start, end);
-  }
-  return out + decodeValid(bytes, start, end);
+export function decode(bytes: Uint8Array, start: number, end: number): string {
+  return decoder.decode(bytes.subarray(start, end));
 }

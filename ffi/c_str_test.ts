@@ -11,6 +11,8 @@ import {
   Mapper,
   Page,
   PageTableFlags,
+  PhysFrame,
+  readBytes,
   VirtualAddress,
   writeBytes,
 } from "../memory/mod.ts";
@@ -224,6 +226,20 @@ Deno.test("CStr.fromPtr reads through the MMU", async (t) => {
     });
   });
 
+  await t.step("thousands of strings keep their own bytes", () => {
+    const m = machine();
+    m.run(() => {
+      const strings: [string, CStr][] = [];
+      for (let i = 0; i < 3000; i++) {
+        const text = `string ${i} `.repeat(i % 40);
+        writeBytes(STRING, ascii(text + "\0"));
+        strings.push([text, CStr.fromPtr(STRING)]);
+        strings.push([text, CStr.fromBytesWithNul(ascii(text + "\0"))]);
+      }
+      for (const [text, s] of strings) strictEqual(s.toStr(), text);
+    });
+  });
+
   await t.step("across pages, and longer than a page", () => {
     const m = machine();
     const long = new Uint8Array(10_000).map((_, i) => 0x20 + i % 95);
@@ -235,6 +251,39 @@ Deno.test("CStr.fromPtr reads through the MMU", async (t) => {
     });
     strictEqual(report.reason, "returned");
   });
+
+  await t.step(
+    "a page that maps no RAM reads as 0xFF bytes, as readBytes",
+    () => {
+      const virtual = 0xffff_9000_0000_0000n;
+      const m = machine();
+      const report = m.run((boot) => {
+        const frames = new FrameAllocator(boot.memoryMap);
+        const mapper = new Mapper();
+        const flags = new PageTableFlags().present().writable();
+        const beyondRam = PhysFrame.containingAddress(0x1000_0000);
+        const inRam = frames.allocate()!;
+        mapper.mapTo(Page.containingAddress(virtual), beyondRam, flags, frames)
+          .flush();
+        mapper.mapTo(
+          Page.containingAddress(virtual + 0x1000n),
+          inRam,
+          flags,
+          frames,
+        ).flush();
+        writeBytes(virtual + 0x1000n, ascii("z\0"));
+        deepStrictEqual([...CStr.fromPtr(virtual + 0xffen).toBytes()], [
+          ...readBytes(virtual + 0xffen, 3),
+        ]);
+        deepStrictEqual(
+          [...CStr.fromPtr(virtual + 0x10n).toBytes()].slice(0, 2),
+          [0xff, 0xff],
+        );
+        strictEqual(CStr.fromPtr(virtual).length, 0x1001);
+      });
+      strictEqual(report.reason, "returned");
+    },
+  );
 
   await t.step("the same bytes as fromBytesUntilNul, anywhere", () => {
     fc.assert(

@@ -5,6 +5,8 @@ import { CStr } from "./c_str.ts";
 import { NulError } from "./c_str_errors.ts";
 import { utf8Bytes } from "./_c_str_utf8.ts";
 
+export type { PhysicalMemory, VirtualAddressLike };
+
 /**
  * An owned C string: bytes without a nul, kept with the nul that ends
  * them — the seed's `CString` (Rust's `alloc::ffi::CString`). Build it
