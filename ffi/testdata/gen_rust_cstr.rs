@@ -1,4 +1,4 @@
-// Written by gen_rust_cstr.py: do not edit, re-run the generator.
+// The Rust half of gen_rust_cstr.py, which compiles and runs it.
 //
 // Reads one request a line on stdin and answers with one JSON value a line:
 //   U <hex>        bytes without NUL: CStr::to_str and to_string_lossy of them
