@@ -1,6 +1,7 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { InterruptManager } from "../arch/x86_64/interrupt_manager.ts";
 import { readCr2 } from "../arch/x86_64/control.ts";
+import { currentCpu } from "../machine/current_cpu.ts";
 import { Machine } from "../machine/machine.ts";
 import { FrameAllocator } from "../memory/frame_allocator.ts";
 import { Mapper } from "../memory/mapper.ts";
@@ -308,6 +309,56 @@ Deno.test("VaList.copy refuses a destination that overlaps the struct", () => {
     strictEqual(list.copy(0x10_0018).gpOffset, 0);
     strictEqual(list.copy(0xf_ffe8).fpOffset, 48);
     throws(() => list.copy(0x0000_8000_0000_0000n), NonCanonicalAddressError);
+  });
+});
+
+Deno.test("VaList touches memory as little as C's va_arg: the struct once, then a load and a store a read", () => {
+  new Machine({ ramSize: 2 << 20 }).run(() => {
+    const cpu = currentCpu();
+    const accesses: string[] = [];
+    for (
+      const name of [
+        "readU8",
+        "readU16",
+        "readU32",
+        "readU64",
+        "readBytes",
+        "writeU8",
+        "writeU16",
+        "writeU32",
+        "writeU64",
+        "writeBytes",
+      ] as const
+    ) {
+      const original = cpu[name] as (...args: unknown[]) => unknown;
+      (cpu as unknown as Record<string, unknown>)[name] = (
+        ...args: unknown[]
+      ) => {
+        accesses.push(`${name} 0x${(args[0] as number).toString(16)}`);
+        return original.apply(cpu, args);
+      };
+    }
+    writeU32(0x10_0000, 40);
+    writeU32(0x10_0004, 160);
+    writeU64(0x10_0008, 0x10_0200);
+    writeU64(0x10_0010, 0x10_0100);
+    accesses.length = 0;
+    const list = VaList.at(0x10_0000);
+    list.i32(); // the last register slot
+    list.i64(); // the stack
+    list.f64(); // xmm7
+    list.f64(); // the stack
+    deepStrictEqual(accesses, [
+      "readBytes 0x100000",
+      "writeU32 0x100000",
+      "readU32 0x100128",
+      "writeU32 0x100008",
+      "readU64 0x100200",
+      "writeU32 0x100004",
+      "readU64 0x1001a0",
+      "writeU32 0x100008",
+      "readU64 0x100208",
+    ]);
   });
 });
 
