@@ -1,6 +1,18 @@
 // Loads the variadic calls that testdata/gen_gcc_va_list.py recorded from
 // gcc-compiled code into a machine's memory, at the virtual addresses they
 // had, so that a VaList (or a printf over one) reads what C's va_arg read.
+//
+//   const { cases } = await readGccVaCases(); // needs --allow-read
+//   const report = runGccVaCases(cases, (c) => {
+//     // c's regions are mapped and written: the va_list struct, the
+//     // register save area, the stack arguments, the strings, the format.
+//     const args = VaList.at(c.vaList);
+//     for (const arg of c.args) assert(args[arg.reader]() === arg.value);
+//     // vsnprintf(buf, c.printf.size, <string at c.printf.format>, copy)
+//     // returned c.printf.returned and wrote c.printf.output; a copy or a
+//     // buffer can go in the SCRATCH page.
+//   });
+//   assert(report.reason === "returned");
 import { InterruptManager } from "../arch/x86_64/interrupt_manager.ts";
 import { readCr2 } from "../arch/x86_64/control.ts";
 import { Machine } from "../machine/machine.ts";
@@ -10,6 +22,7 @@ import { Mapper } from "../memory/mapper.ts";
 import { Page } from "../memory/page.ts";
 import { PageTableFlags } from "../memory/page_table_flags.ts";
 import { writeBytes } from "../memory/virtual_memory.ts";
+import type { VaIntegerType } from "./va_list_builder.ts";
 
 /** What a dumped region of memory held. */
 export type GccRegionKind =
@@ -27,20 +40,13 @@ export interface GccRegion {
   readonly bytes: Uint8Array;
 }
 
-/** The C types of the recorded arguments. */
+/**
+ * The C types of the recorded arguments: the builder's integer types
+ * (but `signed char`, `ssize_t` and `ptr`), the two pointer types the
+ * harness passes, `double` and `float`.
+ */
 export type GccCType =
-  | "char"
-  | "unsigned char"
-  | "short"
-  | "unsigned short"
-  | "int"
-  | "unsigned int"
-  | "long"
-  | "unsigned long"
-  | "long long"
-  | "unsigned long long"
-  | "size_t"
-  | "ptrdiff_t"
+  | Exclude<VaIntegerType, "signed char" | "ssize_t" | "ptr">
   | "void*"
   | "char*"
   | "double"
