@@ -19,10 +19,12 @@ What it does
    `(char)va_arg(ap, int)`, a `float` as `va_arg(ap, double)`, ...), the
    address and bytes of each string argument and of the format string, and
    the struct's bytes after the reads.
-3. Compiles it with `gcc -O0` (PIE, the default), runs it with address-space
-   randomisation off (`setarch -R`) in an empty environment, so that the
-   addresses, and so the whole output, are the same on every run, and writes
-   `gcc_va_list.json`.  A caller-side `alloca` of 16 × k bytes before each
+3. Compiles it with `gcc -O0` (PIE, the default; `-z now`, so no lazy
+   binding runs in between), runs it with address-space randomisation off
+   (`setarch -R`) in an empty environment, and with the stack below `main`
+   filled with 0xA5 before each call, so that the addresses and the bytes
+   no code writes (the save-area slots of named registers, the XMM slots
+   when AL is 0) are the same on every run, and writes `gcc_va_list.json`.  A caller-side `alloca` of 16 × k bytes before each
    call moves the frames, so the structs, save areas and overflow areas land
    at many offsets in their pages, across page boundaries too.
 
@@ -31,7 +33,7 @@ chooses the calls and reformats the output.
 
 Output (next to this script): gcc_va_list.json
 {
-  "gcc": "<gcc --version first line>", "glibc": "<version>",
+  "gcc": "<gcc --version first line>", "glibc": "<ldd --version first line>",
   "command": "<the gcc command line>",
   "types": {"<C type>": "<VaList accessor>", ...},
   "cases": [CASE, ...]
