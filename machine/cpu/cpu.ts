@@ -24,8 +24,9 @@ import {
   vectorName,
 } from "./exceptions.ts";
 import { apicBaseAfterWrite, Msr, MSR_SLOTS, msrWriteFault } from "./msr.ts";
-import { CodeSpace } from "../code_space.ts";
+import { type CodeFunction, CodeSpace } from "../code_space.ts";
 import { Access, Mmu } from "./mmu.ts";
+import { FpuState, FXSAVE_SIZE, MXCSR_MASK } from "./fpu_state.ts";
 import { Reg, REG_NAMES, RegisterFile } from "./register_file.ts";
 import { type ClockMode, TimeStampCounter } from "./time_stamp_counter.ts";
 
@@ -147,6 +148,8 @@ export class Cpu {
   readonly registers: RegisterFile = new RegisterFile();
   /** The time-stamp counter. */
   readonly tsc: TimeStampCounter;
+  /** The x87 and SSE registers, in FXSAVE layout. */
+  readonly fpu: FpuState = new FpuState();
   /** The paging unit and its TLB. */
   readonly mmu: Mmu;
   /** The RAM this CPU reaches. */
@@ -174,7 +177,11 @@ export class Cpu {
   #shadow = false;
   // #systemProbe's cache: for read, write, fetch and iretq's stack reads,
   // six numbers each.
-  #systemCache = new Float64Array(24).fill(Number.NaN);
+  #systemCache = new Float64Array(30).fill(Number.NaN);
+  // System calls under way (nested `syscall`s), and user code runs that
+  // `sysret`/`iretq` started from the kernel.
+  #syscalls = 0;
+  #sysretDone = false;
   // The fault the last #probe met.
   #fault: DeliveryFault = { vector: -1, code: 0, why: "" };
   // Memory accesses left before the next check for external interrupts.
@@ -707,6 +714,221 @@ export class Cpu {
   /** STI: sets RFLAGS.IF. At CPL > IOPL it raises #GP(0). */
   sti(): void {
     this.#setInterruptFlag(true);
+  }
+
+  /**
+   * SWAPGS: exchanges IA32_GS_BASE and IA32_KERNEL_GS_BASE, so that a
+   * kernel entered from user mode finds its per-CPU data at GS.
+   */
+  swapgs(): void {
+    if (this.#privileged("swapgs")) return;
+    const r = this.registers;
+    const low = r.low(Reg.GS_BASE), high = r.high(Reg.GS_BASE);
+    r.setHalves(
+      Reg.GS_BASE,
+      r.low(Reg.KERNEL_GS_BASE),
+      r.high(Reg.KERNEL_GS_BASE),
+    );
+    r.setHalves(Reg.KERNEL_GS_BASE, low, high);
+  }
+
+  /**
+   * SYSCALL (SDM 2B): #UD unless EFER.SCE; RCX ← RIP, R11 ← RFLAGS,
+   * RFLAGS ← RFLAGS & ~FMASK (RF cleared), CS ← STAR[47:32],
+   * SS ← STAR[47:32] + 8, CPL 0, RIP ← LSTAR; then runs the kernel code
+   * registered at LSTAR, reached by a supervisor fetch through the MMU.
+   * That code ends with `sysret` (or `iretq`), and `syscall` returns to the
+   * caller with the state `sysret` set: RAX holds the result.
+   *
+   * @throws {SyscallReturnError} If the code at LSTAR returns without a
+   *   `sysret`.
+   */
+  syscall(): void {
+    const r = this.registers;
+    if (!(r.low(Reg.EFER) & EFER_SCE)) {
+      return this.raise(Vector.UD, 0, "syscall with EFER.SCE = 0");
+    }
+    r.setHalves(Reg.RCX, r.low(Reg.RIP), r.high(Reg.RIP));
+    const flags = r.low(Reg.RFLAGS);
+    r.setHalves(Reg.R11, flags, 0);
+    r.setHalves(Reg.RFLAGS, (flags & ~r.low(Reg.FMASK) & ~RF) | 2, 0);
+    const selector = r.high(Reg.STAR) & 0xfffc;
+    r.setHalves(Reg.CS, selector, 0);
+    r.setHalves(Reg.SS, (selector + 8) & 0xffff, 0);
+    r.setHalves(Reg.RIP, r.low(Reg.LSTAR), r.high(Reg.LSTAR));
+    const target = signed(r.low(Reg.LSTAR), r.high(Reg.LSTAR));
+    const entry = this.#fetchKernel(target, "LSTAR");
+    const outer = this.#sysretDone;
+    this.#sysretDone = false;
+    this.#syscalls++;
+    try {
+      entry(this);
+    } finally {
+      this.#syscalls--;
+    }
+    const returned = this.#sysretDone;
+    this.#sysretDone = outer;
+    if (!returned) throw new SyscallReturnError(this.code.describe(target));
+  }
+
+  /**
+   * SYSRET (64-bit, SDM 2B): #UD unless EFER.SCE, #GP(0) outside ring 0
+   * or for a non-canonical RCX (Intel raises it in ring 0); RIP ← RCX,
+   * RFLAGS ← R11 (RF and VM cleared, bit 1 set), CS ← STAR[63:48] + 16
+   * | 3, SS ← STAR[63:48] + 8 | 3, CPL 3.
+   *
+   * Inside a `syscall`, the kernel code then returns and the user code
+   * that made the call goes on. Outside one, `sysret` enters user mode:
+   * it runs the user code registered at RCX, fetched through the MMU as a
+   * user fetch (U/S = 1 at every level, not NX), until that code returns
+   * or the kernel calls {@linkcode Cpu.endUserRun}; then the kernel's
+   * RIP, RSP, RFLAGS, CS and SS are back as they were before the `sysret`
+   * and `sysret` returns.
+   */
+  sysret(): void {
+    const r = this.registers;
+    if (!(r.low(Reg.EFER) & EFER_SCE)) {
+      return this.raise(Vector.UD, 0, "sysret with EFER.SCE = 0");
+    }
+    if (this.#privileged("sysret")) return;
+    const rcx = signed(r.low(Reg.RCX), r.high(Reg.RCX));
+    if (!(rcx >= -CANONICAL && rcx < CANONICAL)) {
+      return this.raise(Vector.GP, 0, "sysret to a non-canonical RCX");
+    }
+    if (this.#syscalls > 0) {
+      this.#toUser(rcx, r.low(Reg.R11));
+      this.#sysretDone = true;
+      return;
+    }
+    this.#runUser(() => this.#toUser(rcx, r.low(Reg.R11)));
+  }
+
+  /**
+   * Ends the user code that the kernel's `sysret` (or `iretq`) entered
+   * from outside a system call: from a system call or an exception taken
+   * in that code, the kernel abandons it — an `exit` system call, a fatal
+   * fault — and the `sysret` that started it returns.
+   *
+   * @throws {Error} If no user code run is under way.
+   */
+  endUserRun(): never {
+    if (this.#userRuns === 0) {
+      throw new Error(
+        "endUserRun() outside user code: no sysret or iretq entered user mode from the kernel",
+      );
+    }
+    throw USER_RUN_ENDED;
+  }
+
+  /**
+   * FXSAVE64: stores the x87 and SSE state in the 512-byte area at `vaddr`
+   * (SDM 1 table 10-2). #NM with CR0.TS, #UD with CR0.EM, #GP(0) if
+   * `vaddr` is not 16-byte aligned; the area is written through the MMU.
+   *
+   * @param vaddr The area's virtual address, as a signed number.
+   */
+  fxsave(vaddr: number): void {
+    if (!this.#fxsrUsable("fxsave", vaddr)) return;
+    // Bytes 464..511 are software's: FXSAVE does not write them.
+    this.writeBytes(vaddr, this.fpu.bytes.subarray(0, 464));
+  }
+
+  /**
+   * FXRSTOR64: loads the x87 and SSE state from the 512-byte area at
+   * `vaddr`. Besides FXSAVE's faults, #GP(0) if the MXCSR image sets a bit
+   * outside MXCSR_MASK.
+   *
+   * @param vaddr The area's virtual address, as a signed number.
+   */
+  fxrstor(vaddr: number): void {
+    if (!this.#fxsrUsable("fxrstor", vaddr)) return;
+    const image = this.readBytes(vaddr, FXSAVE_SIZE);
+    const mxcsr = new DataView(image.buffer).getUint32(24, true);
+    if (mxcsr & ~MXCSR_MASK) {
+      return this.raise(
+        Vector.GP,
+        0,
+        `fxrstor of MXCSR ${hex(mxcsr, 8)}: bits outside MXCSR_MASK`,
+      );
+    }
+    const bytes = this.fpu.bytes;
+    bytes.set(image.subarray(0, 28));
+    bytes.set(image.subarray(32, 416), 32); // MXCSR_MASK stays the CPU's
+  }
+
+  #fxsrUsable(instruction: string, vaddr: number): boolean {
+    const cr0 = this.registers.low(Reg.CR0);
+    if (cr0 & CR0_EM) {
+      this.raise(Vector.UD, 0, `${instruction} with CR0.EM = 1`);
+    } else if (cr0 & CR0_TS) {
+      this.raise(Vector.NM, 0, `${instruction} with CR0.TS = 1`);
+    } else if (vaddr & 15) {
+      this.raise(Vector.GP, 0, `${instruction} area not 16-byte aligned`);
+    } else return true;
+    return false;
+  }
+
+  // Sets what sysret loads: RIP, RFLAGS, and CS and SS from STAR[63:48].
+  #toUser(rip: number, flags: number): void {
+    const r = this.registers;
+    setSigned(r, Reg.RIP, rip);
+    r.setHalves(Reg.RFLAGS, (flags & 0x3c_7fd7) | 2, 0);
+    const base = r.high(Reg.STAR) >>> 16;
+    r.setHalves(Reg.CS, ((base + 16) | 3) & 0xffff, 0);
+    r.setHalves(Reg.SS, ((base + 8) | 3) & 0xffff, 0);
+  }
+
+  #userRuns = 0;
+
+  // Enters user mode from the kernel (`sysret` or `iretq` outside a system
+  // call or handler), runs the user code at the new RIP, and comes back.
+  #runUser(enter: () => void): void {
+    const r = this.registers;
+    const kept = [Reg.RIP, Reg.RSP, Reg.RFLAGS, Reg.CS, Reg.SS].map((reg) =>
+      [reg, r.low(reg), r.high(reg)] as const
+    );
+    enter();
+    this.#userRuns++;
+    try {
+      const rip = signed(r.low(Reg.RIP), r.high(Reg.RIP));
+      const pa = this.translate(rip, Access.FETCH);
+      const user = pa >= 0 ? this.code.at(rip) : undefined;
+      if (user === undefined) {
+        this.stop({
+          reason: "triple-fault",
+          exitStatus: 2,
+          message: `no code at ${
+            this.code.describe(rip)
+          }, where user mode was entered`,
+        });
+      }
+      user(this);
+    } catch (error) {
+      if (error !== USER_RUN_ENDED) throw error;
+    } finally {
+      this.#userRuns--;
+    }
+    for (const [reg, low, high] of kept) r.setHalves(reg, low, high);
+  }
+
+  // The kernel code at `target` (LSTAR), after a supervisor fetch there
+  // that may fault.
+  #fetchKernel(target: number, what: string): CodeFunction {
+    while (this.#systemProbe(target, Access.FETCH, SYSCALL_FETCH) < 0) {
+      const fault = this.#lastFault();
+      this.raise(fault.vector, fault.code, `fetch at ${what}: ${fault.why}`);
+    }
+    const entry = this.code.at(target);
+    if (entry === undefined) {
+      this.stop({
+        reason: "triple-fault",
+        exitStatus: 2,
+        message: `no code at ${
+          this.code.describe(target)
+        }, where ${what} leads`,
+      });
+    }
+    return entry;
   }
 
   /**
@@ -1415,6 +1637,13 @@ const VM = 1 << 17;
 const MAX_DEPTH = 64;
 // The #systemProbe cache slot of iretq's stack reads (0–2 are by access).
 const STACK_READ = 3;
+// The #systemProbe cache slot of the fetch at LSTAR.
+const SYSCALL_FETCH = 4;
+const EFER_SCE = 1;
+const CR0_EM = 1 << 2;
+const CR0_TS = 1 << 3;
+// Thrown by endUserRun to unwind user code back to the kernel's sysret.
+const USER_RUN_ENDED = Symbol("user run ended");
 /**
  * External interrupts are checked at least once every this many virtual
  * memory accesses, besides at `sti` (after its shadow), `hlt`, `pause` and
@@ -1483,4 +1712,30 @@ function describe(vector: number, errorCode: number): string {
   return hasErrorCode(vector)
     ? `${vectorName(vector)}(${hex(errorCode, 1)})`
     : vectorName(vector);
+}
+
+/**
+ * Thrown by `Cpu.syscall` when the kernel code at LSTAR returns without
+ * executing `sysret`: on hardware it would run on into whatever follows
+ * it, so this is a bug in the kernel's system-call entry.
+ *
+ * @example The message names the entry
+ * ```ts
+ * import { match } from "node:assert/strict";
+ *
+ * match(new SyscallReturnError("0x0000_0000_0009_0000").message, /sysret/);
+ * ```
+ */
+export class SyscallReturnError extends Error {
+  /**
+   * Builds the error.
+   *
+   * @param entry The entry's address, as the report writes it.
+   */
+  constructor(entry: string) {
+    super(
+      `The system-call entry at ${entry} returned without sysret: end it with sysret() (or iretq) to return to user mode`,
+    );
+    this.name = "SyscallReturnError";
+  }
 }
