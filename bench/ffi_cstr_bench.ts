@@ -7,11 +7,12 @@
  * five pages.
  *
  * Goal: `fromPtr` + `toStringLossy` of 64 ASCII bytes within 3× of the bare
- * `TextDecoder.decode`. Medians of 5 runs on the 2-core VM (Deno 2.9.6):
- * 280 ns against 107 ns (2.6×; `fromPtr` 141 ns, `toStringLossy` 135 ns),
- * where `readBytes` of the known length + `TextDecoder` takes 990 ns (two
- * new arrays at ~200 ns each); 372 ns against 201 ns for the UTF-8 text; 16
- * KiB over 5 pages in 7.9 µs, under `readBytes` of the same length (9.6 µs).
+ * `TextDecoder.decode`. Medians of the averages of 5 runs on the 2-core VM
+ * (Deno 2.9.6): 294 ns against 110 ns (2.7×; `fromPtr` 143 ns,
+ * `toStringLossy` 132 ns), where `readBytes` of the known length +
+ * `TextDecoder` takes 1,070 ns (two new arrays at ~200 ns each); 379 ns
+ * against 199 ns for the UTF-8 text; 16 KiB over 5 pages in 7.9 µs, under
+ * `readBytes` of the same length (9.5 µs).
  *
  * Run with `deno bench bench/ffi_cstr_bench.ts`.
  *
@@ -50,87 +51,68 @@ if (asciiBytes.length !== 64 || asciiCStr.toStringLossy() !== ASCII) {
 
 let sink = 0;
 
-Deno.bench({
-  name: "TextDecoder.decode of 64 bytes from a Uint8Array",
-  group: "64 ASCII bytes",
-  baseline: true,
-  fn() {
+// One Deno.bench; the baseline of its group when `baseline` is set.
+function bench(
+  group: string,
+  name: string,
+  fn: () => void,
+  baseline = false,
+): void {
+  Deno.bench({ name, group, baseline, fn });
+}
+
+bench(
+  "64 ASCII bytes",
+  "TextDecoder.decode of 64 bytes from a Uint8Array",
+  () => {
     sink += decoder.decode(asciiBytes).length;
   },
+  true,
+);
+
+bench("64 ASCII bytes", "CStr.fromPtr + toStringLossy", () => {
+  sink += CStr.fromPtr(ASCII_AT).toStringLossy().length;
 });
 
-Deno.bench({
-  name: "CStr.fromPtr + toStringLossy",
-  group: "64 ASCII bytes",
-  fn() {
-    sink += CStr.fromPtr(ASCII_AT).toStringLossy().length;
-  },
+bench("64 ASCII bytes", "CStr.fromPtr", () => {
+  sink += CStr.fromPtr(ASCII_AT).length;
 });
 
-Deno.bench({
-  name: "CStr.fromPtr",
-  group: "64 ASCII bytes",
-  fn() {
-    sink += CStr.fromPtr(ASCII_AT).length;
-  },
+bench("64 ASCII bytes", "toStringLossy of a CStr", () => {
+  sink += asciiCStr.toStringLossy().length;
 });
 
-Deno.bench({
-  name: "toStringLossy of a CStr",
-  group: "64 ASCII bytes",
-  fn() {
-    sink += asciiCStr.toStringLossy().length;
-  },
-});
-
-Deno.bench({
-  name: "readBytes(p, 64) + TextDecoder.decode (length known)",
-  group: "64 ASCII bytes",
-  fn() {
+bench(
+  "64 ASCII bytes",
+  "readBytes(p, 64) + TextDecoder.decode (length known)",
+  () => {
     sink += decoder.decode(readBytes(ASCII_AT, 64)).length;
   },
-});
+);
 
-Deno.bench({
-  name: `TextDecoder.decode of ${utf8Bytes.length} bytes from a Uint8Array`,
-  group: "UTF-8 text",
-  baseline: true,
-  fn() {
+bench(
+  "UTF-8 text",
+  `TextDecoder.decode of ${utf8Bytes.length} bytes from a Uint8Array`,
+  () => {
     sink += decoder.decode(utf8Bytes).length;
   },
+  true,
+);
+
+bench("UTF-8 text", "CStr.fromPtr + toStringLossy", () => {
+  sink += CStr.fromPtr(UTF8_AT).toStringLossy().length;
 });
 
-Deno.bench({
-  name: "CStr.fromPtr + toStringLossy",
-  group: "UTF-8 text",
-  fn() {
-    sink += CStr.fromPtr(UTF8_AT).toStringLossy().length;
-  },
+bench("UTF-8 text", "toStr of a CStr", () => {
+  sink += utf8CStr.toStr().length;
 });
 
-Deno.bench({
-  name: "toStr of a CStr",
-  group: "UTF-8 text",
-  fn() {
-    sink += utf8CStr.toStr().length;
-  },
+bench("16 KiB", "CStr.fromPtr of 16 KiB over 5 pages", () => {
+  sink += CStr.fromPtr(LONG_AT).length;
 });
 
-Deno.bench({
-  name: "CStr.fromPtr of 16 KiB over 5 pages",
-  group: "16 KiB",
-  fn() {
-    sink += CStr.fromPtr(LONG_AT).length;
-  },
-});
-
-Deno.bench({
-  name: "readBytes(p, 16 KiB + 1) (length known)",
-  group: "16 KiB",
-  baseline: true,
-  fn() {
-    sink += readBytes(LONG_AT, (16 << 10) + 1).length;
-  },
-});
+bench("16 KiB", "readBytes(p, 16 KiB + 1) (length known)", () => {
+  sink += readBytes(LONG_AT, (16 << 10) + 1).length;
+}, true);
 
 if (sink === -1) console.log(sink);
