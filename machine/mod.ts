@@ -37,6 +37,7 @@ export * from "./cpu/register_file.ts";
 export * from "./cpu/time_stamp_counter.ts";
 export * from "./cpu/exceptions.ts";
 export * from "./cpu/cpuid.ts";
+export * from "./cpu/fpu_state.ts";
 export * from "./cpu/mmu.ts";
 export * from "./cpu/tlb.ts";
 export { Msr } from "./cpu/msr.ts";

@@ -29,3 +29,4 @@ export * from "./interrupt_context.ts";
 export * from "./interrupts.ts";
 export * from "./page_fault_error_code.ts";
 export * from "./gdt.ts";
+export * from "./system_calls.ts";

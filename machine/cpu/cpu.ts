@@ -782,8 +782,8 @@ export class Cpu {
    * it runs the user code registered at RCX, fetched through the MMU as a
    * user fetch (U/S = 1 at every level, not NX), until that code returns
    * or the kernel calls {@linkcode Cpu.endUserRun}; then the kernel's
-   * RIP, RSP, RFLAGS, CS and SS are back as they were before the `sysret`
-   * and `sysret` returns.
+   * RIP, RFLAGS, CS and SS are back as they were before the `sysret` and
+   * `sysret` returns (RSP is the kernel's to restore: it set the user's).
    */
   sysret(): void {
     const r = this.registers;
@@ -884,7 +884,7 @@ export class Cpu {
   // call or handler), runs the user code at the new RIP, and comes back.
   #runUser(enter: () => void): void {
     const r = this.registers;
-    const kept = [Reg.RIP, Reg.RSP, Reg.RFLAGS, Reg.CS, Reg.SS].map((reg) =>
+    const kept = [Reg.RIP, Reg.RFLAGS, Reg.CS, Reg.SS].map((reg) =>
       [reg, r.low(reg), r.high(reg)] as const
     );
     enter();
