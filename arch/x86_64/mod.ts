@@ -30,3 +30,4 @@ export * from "./interrupts.ts";
 export * from "./page_fault_error_code.ts";
 export * from "./gdt.ts";
 export * from "./system_calls.ts";
+export * from "./context.ts";
