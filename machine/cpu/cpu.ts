@@ -175,9 +175,9 @@ export class Cpu {
   // Nested deliveries under way, and the one-instruction shadow of `sti`.
   #depth = 0;
   #shadow = false;
-  // #systemProbe's cache: for read, write, fetch and iretq's stack reads,
-  // six numbers each.
-  #systemCache = new Float64Array(30).fill(Number.NaN);
+  // #systemProbe's cache: for read, write, fetch, iretq's stack reads and
+  // the fetch at LSTAR, SYSTEM_CACHE_STRIDE numbers each.
+  #systemCache = new Float64Array(5 * SYSTEM_CACHE_STRIDE).fill(Number.NaN);
   // System calls under way (nested `syscall`s), and user code runs that
   // `sysret`/`iretq` started from the kernel.
   #syscalls = 0;
@@ -1549,12 +1549,14 @@ export class Cpu {
     const offset = vaddr & 0xfff;
     const page = vaddr - offset;
     const c = this.#systemCache;
-    const k = slot * 6;
+    const k = slot * SYSTEM_CACHE_STRIDE;
     const generation = this.mmu.tlb.generation;
     const cr0 = r.low(Reg.CR0), cr4 = r.low(Reg.CR4), efer = r.low(Reg.EFER);
+    // CR3 too: with PCIDs a CR3 load may keep the TLB (and its generation).
+    const cr3 = r.low(Reg.CR3) + r.high(Reg.CR3) * 2 ** 32;
     if (
       c[k] === page && c[k + 2] === generation && c[k + 3] === cr0 &&
-      c[k + 4] === cr4 && c[k + 5] === efer
+      c[k + 4] === cr4 && c[k + 5] === efer && c[k + 6] === cr3
     ) return c[k + 1]! + offset;
     const pa = this.#probe(vaddr, access, false);
     if (pa >= 0) {
@@ -1564,6 +1566,7 @@ export class Cpu {
       c[k + 3] = cr0;
       c[k + 4] = cr4;
       c[k + 5] = efer;
+      c[k + 6] = cr3;
     }
     return pa;
   }
@@ -1637,6 +1640,9 @@ const VM = 1 << 17;
 const MAX_DEPTH = 64;
 // The #systemProbe cache slot of iretq's stack reads (0–2 are by access).
 const STACK_READ = 3;
+// The numbers of one #systemProbe cache slot: page, frame, TLB generation,
+// CR0, CR4, EFER, CR3.
+const SYSTEM_CACHE_STRIDE = 7;
 // The #systemProbe cache slot of the fetch at LSTAR.
 const SYSCALL_FETCH = 4;
 const EFER_SCE = 1;

@@ -214,3 +214,35 @@ Deno.test("fxsave/fxrstor faults: #GP(0) unaligned, #NM with CR0.TS, #GP(0) for 
     strictEqual(report.tripleFault?.vector, vector, name);
   }
 });
+
+Deno.test("with PCIDs, a CR3 load that keeps the TLB still changes what the LSTAR fetch reaches", () => {
+  const m = machine();
+  const ram = m.memory;
+  // A second address space without the page at LSTAR: a copy of the boot
+  // tables whose first page table leaves page 0x9_0000 out.
+  ram.copy(0x30_0000, 0x1000, 0x4000);
+  ram.writeU64(0x30_0000, 0x30_1000n | 7n); // PML4E → copied PDPT
+  ram.writeU64(0x30_1000, 0x30_3000n | 7n); // PDPTE → copied PD
+  ram.writeU64(0x30_3000, 0x30_2000n | 7n); // PDE 0 → copied PT
+  ram.writeU64(0x30_2000 + 0x90 * 8, 0n); // no page 0x9_0000
+  let calls = 0;
+  m.code.register(LSTAR, (cpu) => {
+    calls++;
+    cpu.sysret();
+  });
+  m.code.register(USER_CODE, (cpu) => {
+    cpu.syscall(); // fetches LSTAR in the boot space
+    cpu.registers.setHalves(Reg.CS, 0x10, 0); // to ring 0, to load CR3
+    cpu.writeCr(3, 0x30_0000 | 1, 0x8000_0000); // PCID 1, keep the TLB
+    cpu.registers.setHalves(Reg.CS, 0x33, 0);
+    cpu.syscall(); // page 0x9_0000 is not there: #PF
+  });
+  const report = run(m, (cpu) => {
+    cpu.writeCr(4, cpu.cr4 | 1 << 17, 0);
+    enableSyscall(cpu);
+    cpu.registers.set(Reg.RCX, BigInt(USER_CODE));
+    cpu.sysret();
+  });
+  strictEqual(calls, 1);
+  strictEqual(report.tripleFault?.vector, 14);
+});
