@@ -65,5 +65,7 @@ export * from "./page_table.ts";
 export * from "./frame_allocator.ts";
 export * from "./virtual_memory.ts";
 export * from "./mapper.ts";
+export * from "./heap.ts";
+export * from "./heap_error.ts";
 // The machine's RAM type, which entries and tables expose (`memory`).
 export type { PhysicalMemory } from "../machine/physical_memory.ts";
