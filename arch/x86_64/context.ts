@@ -16,7 +16,8 @@ import { signedAddress, type VirtualAddressLike } from "./tlb.ts";
  * | 144 | 8 | CR3 (the address space, with its PCID) |
  * | 152 | 24 | FS base, GS base, KERNEL_GS base |
  * | 176 | 4 | CS, SS (16 bits each) |
- * | 180 | 76 | reserved |
+ * | 180 | 4 | 1 if the x87/SSE state was the initial one (then bytes 256… are not written), else 0 |
+ * | 184 | 72 | reserved |
  * | 256 | 512 | the x87/SSE state, in FXSAVE64 layout |
  *
  * A context is {@linkcode CONTEXT_ALIGN}-byte aligned, so that its FXSAVE
@@ -30,8 +31,8 @@ const GENERAL_BYTES = 144; // RAX..R15, RIP, RFLAGS: register slots 0..17
 const CR3_AT = 144;
 const BASES_AT = 152; // FS, GS, KERNEL_GS bases: slots 28..30
 const SELECTORS_AT = 176;
+const FPU_INITIAL_AT = 180;
 const FPU_AT = 256;
-const FXSAVE_WRITTEN = 464; // FXSAVE leaves bytes 464..511 alone
 const PCIDE = 1 << 17;
 const NO_FLUSH = 0x8000_0000;
 
@@ -61,18 +62,18 @@ const NO_FLUSH = 0x8000_0000;
  */
 export function saveContext(area: VirtualAddressLike): void {
   const cpu = currentCpu();
-  const pa = contextFrame(cpu, area, Access.WRITE);
-  const ram = ramBytes(cpu);
-  const regs = registerBytes(cpu);
-  ram.set(regs.subarray(0, GENERAL_BYTES), pa);
-  ram.set(regs.subarray(Reg.CR3 * 8, Reg.CR3 * 8 + 8), pa + CR3_AT);
-  ram.set(
-    regs.subarray(Reg.FS_BASE * 8, Reg.KERNEL_GS_BASE * 8 + 8),
-    pa + BASES_AT,
-  );
-  ram.set(regs.subarray(Reg.CS * 8, Reg.CS * 8 + 2), pa + SELECTORS_AT);
-  ram.set(regs.subarray(Reg.SS * 8, Reg.SS * 8 + 2), pa + SELECTORS_AT + 2);
-  ram.set(cpu.fpu.bytes.subarray(0, FXSAVE_WRITTEN), pa + FPU_AT);
+  const at = contextFrame(cpu, area, Access.WRITE) >> 2;
+  const ram = ramWords(cpu);
+  const regs = registerWords(cpu);
+  copy(regs, 0, ram, at, GENERAL_BYTES / 4);
+  copy(regs, Reg.CR3 * 2, ram, at + CR3_AT / 4, 2);
+  copy(regs, Reg.FS_BASE * 2, ram, at + BASES_AT / 4, 6);
+  ram[at + SELECTORS_AT / 4] = (regs[Reg.CS * 2]! & 0xffff) |
+    regs[Reg.SS * 2]! << 16;
+  // As XSAVE's init optimization: an unused FPU costs one word.
+  const initial = cpu.fpu.initial;
+  ram[at + FPU_INITIAL_AT / 4] = initial ? 1 : 0;
+  if (!initial) cpu.fpu.storeWords(ram, at + FPU_AT / 4);
 }
 
 /**
@@ -88,30 +89,27 @@ export function saveContext(area: VirtualAddressLike): void {
  */
 export function restoreContext(area: VirtualAddressLike): void {
   const cpu = currentCpu();
-  const pa = contextFrame(cpu, area, Access.READ);
-  const memory = cpu.memory;
-  if (memory.readU32(pa + FPU_AT + 24) & ~0xffff) {
+  const at = contextFrame(cpu, area, Access.READ) >> 2;
+  const ram = ramWords(cpu);
+  const fpuInitial = ram[at + FPU_INITIAL_AT / 4] === 1;
+  if (!fpuInitial && ram[at + (FPU_AT + 24) / 4]! & ~0xffff) {
     return cpu.raise(
       Vector.GP,
       0,
       "context restore: MXCSR bits outside MXCSR_MASK",
     );
   }
-  const ram = ramBytes(cpu);
   const r = cpu.registers;
-  const regs = registerBytes(cpu);
-  const cr3Low = memory.readU32(pa + CR3_AT);
-  const cr3High = memory.readU32(pa + CR3_AT + 4);
-  regs.set(ram.subarray(pa, pa + GENERAL_BYTES), 0);
-  regs.set(
-    ram.subarray(pa + BASES_AT, pa + BASES_AT + 24),
-    Reg.FS_BASE * 8,
-  );
-  r.setHalves(Reg.CS, memory.readU16(pa + SELECTORS_AT), 0);
-  r.setHalves(Reg.SS, memory.readU16(pa + SELECTORS_AT + 2), 0);
-  const fpu = cpu.fpu.bytes;
-  fpu.set(ram.subarray(pa + FPU_AT, pa + FPU_AT + 28), 0);
-  fpu.set(ram.subarray(pa + FPU_AT + 32, pa + FPU_AT + 416), 32);
+  const regs = registerWords(cpu);
+  copy(ram, at, regs, 0, GENERAL_BYTES / 4);
+  copy(ram, at + BASES_AT / 4, regs, Reg.FS_BASE * 2, 6);
+  const selectors = ram[at + SELECTORS_AT / 4]!;
+  r.setHalves(Reg.CS, selectors & 0xffff, 0);
+  r.setHalves(Reg.SS, selectors >>> 16, 0);
+  if (!fpuInitial) cpu.fpu.loadWords(ram, at + FPU_AT / 4);
+  else if (!cpu.fpu.initial) cpu.fpu.reset();
+  const cr3Low = ram[at + CR3_AT / 4]! >>> 0;
+  const cr3High = ram[at + CR3_AT / 4 + 1]! >>> 0;
   if (cr3Low !== r.low(Reg.CR3) || cr3High !== r.high(Reg.CR3)) {
     cpu.writeCr(
       3,
@@ -137,7 +135,10 @@ export function switchContext(
 }
 
 // The physical address of the context at `area`, after one translation
-// (the context lies in one page).
+// (the context lies in one page). A context switch translates the same few
+// pages again and again, so the last translations are kept, each with
+// everything the translation depends on: the page, the access, CR3, the
+// TLB's flush count, CR0, CR4, EFER, the CPL and RFLAGS.AC.
 function contextFrame(
   cpu: Cpu,
   area: VirtualAddressLike,
@@ -149,31 +150,78 @@ function contextFrame(
       `Invalid context address ${area}: expected a multiple of ${CONTEXT_ALIGN}`,
     );
   }
-  return cpu.translate(address, access);
+  const r = cpu.registers;
+  const offset = address & 0xfff;
+  const page = address - offset;
+  const cr3 = r.low(Reg.CR3) + r.high(Reg.CR3) * 2 ** 32;
+  const generation = cpu.mmu.tlb.generation;
+  const mode = (r.low(Reg.CS) & 3) | (r.low(Reg.RFLAGS) & AC) | access << 20;
+  const cr0 = r.low(Reg.CR0), cr4 = r.low(Reg.CR4), efer = r.low(Reg.EFER);
+  const c = frames;
+  if (frameCpu === cpu) {
+    for (let k = 0; k < c.length; k += FRAME_STRIDE) {
+      if (
+        c[k] === page && c[k + 1] === cr3 && c[k + 2] === generation &&
+        c[k + 3] === mode && c[k + 4] === cr0 && c[k + 5] === cr4 &&
+        c[k + 6] === efer
+      ) return c[k + 7]! + offset;
+    }
+  } else {
+    frameCpu = cpu;
+    c.fill(Number.NaN);
+  }
+  const pa = cpu.translate(address, access);
+  const k = nextFrame;
+  nextFrame = (nextFrame + FRAME_STRIDE) % c.length;
+  c[k] = page;
+  c[k + 1] = cr3;
+  c[k + 2] = cpu.mmu.tlb.generation; // the walk may have flushed
+  c[k + 3] = mode;
+  c[k + 4] = cr0;
+  c[k + 5] = cr4;
+  c[k + 6] = efer;
+  c[k + 7] = pa - offset;
+  return pa;
 }
 
-let ramOf: { buffer: SharedArrayBuffer; bytes: Uint8Array } | undefined;
+const AC = 1 << 18;
+const FRAME_STRIDE = 8;
+const frames = new Float64Array(4 * FRAME_STRIDE).fill(Number.NaN);
+let nextFrame = 0;
+let frameCpu: Cpu | undefined;
 
-function ramBytes(cpu: Cpu): Uint8Array {
+// Copies `count` 32-bit words (integers: no bit pattern changes).
+function copy(
+  from: Int32Array,
+  fromAt: number,
+  to: Int32Array,
+  toAt: number,
+  count: number,
+): void {
+  for (let i = 0; i < count; i++) to[toAt + i] = from[fromAt + i]!;
+}
+
+// Word views of RAM and the register file, made once per machine and CPU. Writing the register file this way bypasses its write
+// count, which caches in front of the TLB use; restoreContext sets CS and
+// SS through setHalves, which counts.
+let ramOf: { buffer: SharedArrayBuffer; words: Int32Array } | undefined;
+let registersOf: { cpu: Cpu; words: Int32Array } | undefined;
+
+function ramWords(cpu: Cpu): Int32Array {
   const buffer = cpu.memory.buffer;
   if (ramOf?.buffer !== buffer) {
-    ramOf = { buffer, bytes: new Uint8Array(buffer, 0, cpu.memory.size) };
+    ramOf = { buffer, words: new Int32Array(buffer, 0, cpu.memory.size >> 2) };
   }
-  return ramOf.bytes;
+  return ramOf.words;
 }
 
-// The register file's bytes. Writing them bypasses the file's write count,
-// which caches in front of the TLB use; restoreContext also sets CS and SS
-// through setHalves, which counts.
-let registersOf: { cpu: Cpu; bytes: Uint8Array } | undefined;
-
-function registerBytes(cpu: Cpu): Uint8Array {
+function registerWords(cpu: Cpu): Int32Array {
   if (registersOf?.cpu !== cpu) {
     const view = cpu.registers.view;
     registersOf = {
       cpu,
-      bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+      words: new Int32Array(view.buffer, view.byteOffset, view.byteLength >> 2),
     };
   }
-  return registersOf.bytes;
+  return registersOf.words;
 }

@@ -50,10 +50,11 @@ function fill(seed: number): void {
     r.set(reg, next() & 0x7fff_ffff_ffffn);
   }
   for (let n = 0; n < 16; n++) cpu.fpu.setXmm(n, next(), next());
-  const fpu = new DataView(cpu.fpu.bytes.buffer);
-  fpu.setUint32(24, 0x1f80 ^ (seed & 0x3f), true); // MXCSR flags
-  fpu.setUint16(0, 0x027f, true); // FCW: 53-bit precision
-  for (let i = 32; i < 160; i++) cpu.fpu.bytes[i] = Number(next() & 0xffn);
+  const image = new DataView(new ArrayBuffer(160));
+  image.setUint16(0, 0x027f, true); // FCW: 53-bit precision
+  image.setUint32(24, 0x1f80 ^ (seed & 0x3f), true); // MXCSR flags
+  for (let i = 32; i < 160; i++) image.setUint8(i, Number(next() & 0xffn));
+  cpu.fpu.write(0, new Uint8Array(image.buffer));
 }
 
 function state() {
@@ -96,8 +97,26 @@ Deno.test("the saved context has the documented layout (GPRs by register number,
     strictEqual(ram.readU64(A + 144), 0x1000n); // CR3
     strictEqual(ram.readU64(A + 160), 0x6500n); // GS base
     strictEqual(ram.readU16(A + 176), 0x08); // CS
+    strictEqual(ram.readU32(A + 180), 1); // FPU never used: area not written
+    strictEqual(ram.readU32(A + 256 + 24), 0);
+    currentCpu().fpu.setXmm(1, 0x55n, 0n);
+    saveContext(A);
+    strictEqual(ram.readU32(A + 180), 0);
     strictEqual(ram.readU32(A + 256 + 24), 0x1f80); // MXCSR in FXSAVE
+    strictEqual(ram.readU64(A + 256 + 160 + 16), 0x55n); // XMM1
     strictEqual(CONTEXT_SIZE, 768);
+  });
+});
+
+Deno.test("restoring a thread that never used the FPU gives it the initial x87/SSE state", () => {
+  run(() => {
+    const cpu = currentCpu();
+    saveContext(A); // FPU unused
+    cpu.fpu.setXmm(0, 1n, 2n);
+    restoreContext(A);
+    strictEqual(cpu.fpu.initial, true);
+    deepStrictEqual(cpu.fpu.xmm(0), { low: 0n, high: 0n });
+    strictEqual(cpu.fpu.mxcsr, 0x1f80);
   });
 });
 

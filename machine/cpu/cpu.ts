@@ -851,9 +851,7 @@ export class Cpu {
         `fxrstor of MXCSR ${hex(mxcsr, 8)}: bits outside MXCSR_MASK`,
       );
     }
-    const bytes = this.fpu.bytes;
-    bytes.set(image.subarray(0, 28));
-    bytes.set(image.subarray(32, 416), 32); // MXCSR_MASK stays the CPU's
+    this.fpu.write(0, image.subarray(0, 416)); // MXCSR_MASK stays the CPU's
   }
 
   #fxsrUsable(instruction: string, vaddr: number): boolean {

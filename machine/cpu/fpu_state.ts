@@ -19,6 +19,10 @@
  * The CPU executes no x87 or SSE arithmetic; code reads and writes these
  * registers through this object (as an `fxsave`/`fxrstor` or a compiler's
  * spill would), and a context switch saves and restores them whole.
+ * `bytes` is for reading: write through the methods, which track whether
+ * the state is still the initial one (as XSAVE's init optimization does,
+ * so that a context switch can skip the 512 bytes of a thread that never
+ * used the FPU).
  *
  * @example The state after reset (SDM 3A table 9-1)
  * ```ts
@@ -32,9 +36,11 @@
  * ```
  */
 export class FpuState {
-  /** The 512 bytes, in FXSAVE64 layout. */
+  /** The 512 bytes, in FXSAVE64 layout: read them, write through the methods. */
   readonly bytes: Uint8Array = new Uint8Array(FXSAVE_SIZE);
   #view = new DataView(this.bytes.buffer);
+  #words = new Int32Array(this.bytes.buffer);
+  #initial = true;
 
   /** Creates the state a CPU has after RESET or INIT. */
   constructor() {
@@ -47,6 +53,62 @@ export class FpuState {
     this.#view.setUint16(0, 0x037f, true);
     this.#view.setUint32(24, 0x1f80, true);
     this.#view.setUint32(28, MXCSR_MASK, true);
+    this.#initial = true;
+  }
+
+  /**
+   * Loads an FXSAVE image from 32-bit words — a context in machine memory —
+   * as FXRSTOR does: bytes 0..27 and 32..415 (MXCSR_MASK and the rest
+   * keep their values). The caller has checked MXCSR against MXCSR_MASK.
+   *
+   * @param words The words, such as RAM as an `Int32Array`.
+   * @param at The index of the image's first word.
+   */
+  loadWords(words: Int32Array, at: number): void {
+    const own = this.#words;
+    for (let i = 0; i < 7; i++) own[i] = words[at + i]!;
+    for (let i = 8; i < 104; i++) own[i] = words[at + i]!;
+    this.#initial = false;
+  }
+
+  /**
+   * Stores the image (bytes 0..463, what FXSAVE writes) as 32-bit words.
+   *
+   * @param words The words, such as RAM as an `Int32Array`.
+   * @param at The index of the image's first word.
+   */
+  storeWords(words: Int32Array, at: number): void {
+    const own = this.#words;
+    for (let i = 0; i < 116; i++) words[at + i] = own[i]!;
+  }
+
+  /**
+   * Whether the state is the one of RESET/INIT, untouched since.
+   *
+   * @returns `true` until a write.
+   */
+  get initial(): boolean {
+    return this.#initial;
+  }
+
+  /**
+   * Writes raw bytes of the FXSAVE image (as FXRSTOR does); bytes 28..31
+   * (MXCSR_MASK) and 464..511 keep their values.
+   *
+   * @param offset Where, 0 to 511.
+   * @param data The bytes.
+   * @throws {RangeError} If the bytes do not fit in the 512.
+   */
+  write(offset: number, data: ArrayLike<number>): void {
+    if (!(offset >= 0 && offset + data.length <= FXSAVE_SIZE)) {
+      throw new RangeError(
+        `Invalid FXSAVE range ${offset}+${data.length}: expected bytes within 0..511`,
+      );
+    }
+    const mask = this.#view.getUint32(28, true);
+    this.bytes.set(data, offset);
+    this.#view.setUint32(28, mask, true);
+    this.#initial = false;
   }
 
   /** The x87 control word. */
@@ -84,6 +146,7 @@ export class FpuState {
     const at = XMM_OFFSET + 16 * n;
     this.#view.setBigUint64(at, BigInt.asUintN(64, low), true);
     this.#view.setBigUint64(at + 8, BigInt.asUintN(64, high), true);
+    this.#initial = false;
   }
 }
 
