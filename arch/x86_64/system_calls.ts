@@ -175,7 +175,7 @@ export function syscall(nr: number, ...args: (number | bigint)[]): bigint {
     r.set(ARGUMENTS[i]!, BigInt(args[i]!));
   }
   cpu.syscall();
-  return BigInt.asIntN(64, r.get(Reg.RAX));
+  return r.view.getBigInt64(Reg.RAX * 8, true);
 }
 
 /** Where and how {@linkcode enterUserMode} starts user code. */

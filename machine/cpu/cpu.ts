@@ -182,6 +182,9 @@ export class Cpu {
   // `sysret`/`iretq` started from the kernel.
   #syscalls = 0;
   #sysretDone = false;
+  #lstarLow = 0;
+  #lstarHigh = 0;
+  #lstar = 0;
   // The fault the last #probe met.
   #fault: DeliveryFault = { vector: -1, code: 0, why: "" };
   // Memory accesses left before the next check for external interrupts.
@@ -755,8 +758,15 @@ export class Cpu {
     const selector = r.high(Reg.STAR) & 0xfffc;
     r.setHalves(Reg.CS, selector, 0);
     r.setHalves(Reg.SS, (selector + 8) & 0xffff, 0);
-    r.setHalves(Reg.RIP, r.low(Reg.LSTAR), r.high(Reg.LSTAR));
-    const target = signed(r.low(Reg.LSTAR), r.high(Reg.LSTAR));
+    const low = r.low(Reg.LSTAR), high = r.high(Reg.LSTAR);
+    r.setHalves(Reg.RIP, low, high);
+    // LSTAR rarely changes: keep its signed form and the code found there.
+    if (low !== this.#lstarLow || high !== this.#lstarHigh) {
+      this.#lstarLow = low;
+      this.#lstarHigh = high;
+      this.#lstar = signed(low, high);
+    }
+    const target = this.#lstar;
     const entry = this.#fetchKernel(target, "LSTAR");
     const outer = this.#sysretDone;
     this.#sysretDone = false;
@@ -791,16 +801,18 @@ export class Cpu {
       return this.raise(Vector.UD, 0, "sysret with EFER.SCE = 0");
     }
     if (this.#privileged("sysret")) return;
-    const rcx = signed(r.low(Reg.RCX), r.high(Reg.RCX));
-    if (!(rcx >= -CANONICAL && rcx < CANONICAL)) {
+    // Canonical: bits 63..47 all equal, that is the high half is 0 to
+    // 0x7FFF or 0xFFFF_8000 up.
+    const high = r.high(Reg.RCX);
+    if (high > 0x7fff && high < 0xffff_8000) {
       return this.raise(Vector.GP, 0, "sysret to a non-canonical RCX");
     }
     if (this.#syscalls > 0) {
-      this.#toUser(rcx, r.low(Reg.R11));
+      this.#toUser();
       this.#sysretDone = true;
       return;
     }
-    this.#runUser(() => this.#toUser(rcx, r.low(Reg.R11)));
+    this.#runUser(() => this.#toUser());
   }
 
   /**
@@ -866,11 +878,12 @@ export class Cpu {
     return false;
   }
 
-  // Sets what sysret loads: RIP, RFLAGS, and CS and SS from STAR[63:48].
-  #toUser(rip: number, flags: number): void {
+  // Sets what sysret loads: RIP from RCX, RFLAGS from R11, and CS and SS
+  // from STAR[63:48].
+  #toUser(): void {
     const r = this.registers;
-    setSigned(r, Reg.RIP, rip);
-    r.setHalves(Reg.RFLAGS, (flags & 0x3c_7fd7) | 2, 0);
+    r.setHalves(Reg.RIP, r.low(Reg.RCX), r.high(Reg.RCX));
+    r.setHalves(Reg.RFLAGS, (r.low(Reg.R11) & 0x3c_7fd7) | 2, 0);
     const base = r.high(Reg.STAR) >>> 16;
     r.setHalves(Reg.CS, ((base + 16) | 3) & 0xffff, 0);
     r.setHalves(Reg.SS, ((base + 8) | 3) & 0xffff, 0);
