@@ -165,3 +165,43 @@ export function containingBlock(
   }
   return NONE;
 }
+
+/**
+ * Resizes the allocated block at `page` from `order` to `newOrder` pages
+ * where it is: a smaller block gives its upper halves back; a larger one
+ * takes the free buddies above it, if each is whole and free and `page`
+ * is aligned to the larger block. Returns whether it did; the caller
+ * retags the page.
+ */
+export function buddyResize(
+  w: Int32Array,
+  h: number,
+  d: number,
+  page: number,
+  order: number,
+  newOrder: number,
+  pages: number,
+): boolean {
+  if (newOrder < order) {
+    // The upper halves cannot merge: their buddies are the lower halves.
+    for (let k = order - 1; k >= newOrder; k--) {
+      pushFree(w, h, d, page + (1 << k), k);
+    }
+    return true;
+  }
+  if ((page & ((1 << newOrder) - 1)) !== 0 || page + (1 << newOrder) > pages) {
+    return false;
+  }
+  for (let k = order; k < newOrder; k++) {
+    const buddy = page + (1 << k);
+    if (w[d + buddy * DESCRIPTOR_WORDS + D_TAG] !== (KIND_FREE | (k << 8))) {
+      return false;
+    }
+  }
+  for (let k = order; k < newOrder; k++) {
+    const buddy = page + (1 << k);
+    removeFree(w, h, d, buddy, k);
+    w[d + buddy * DESCRIPTOR_WORDS + D_TAG] = KIND_TAIL;
+  }
+  return true;
+}

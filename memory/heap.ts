@@ -5,6 +5,7 @@ import {
   buddyFormat,
   buddyFree,
   buddyFreeBytes,
+  buddyResize,
   containingBlock,
 } from "./_buddy.ts";
 import {
@@ -610,10 +611,12 @@ export class Heap {
   }
 
   /**
-   * Resizes a block: `GlobalAlloc::realloc`. If the new size keeps the
-   * block's size class (or its number of pages), the block stays where it
-   * is; otherwise a new block is allocated, the first `min(oldSize,
-   * newSize)` bytes are copied to it and the old block is freed.
+   * Resizes a block: `GlobalAlloc::realloc`. The block stays where it is
+   * if the new size keeps its size class, or if it is a block of pages
+   * that can shrink (giving back its upper halves) or grow (taking the
+   * free buddies above it) in place; otherwise a new block is allocated,
+   * the first `min(oldSize, newSize)` bytes are copied to it and the old
+   * block is freed.
    *
    * @param pointer The block's pointer, as `alloc` returned it.
    * @param oldSize The size it was allocated (or last reallocated) with.
@@ -654,12 +657,19 @@ export class Heap {
     const n = newSize > align ? newSize : align;
     if ((tag & 0xff) === KIND_SLAB) {
       if (n <= SLAB_MAX && sizeClass(n) === tag >>> 8) return pointer;
-    } else if (
-      n > SLAB_MAX && newSize <= this.#bytes &&
-      blockOrder(newSize) === tag >>> 8
-    ) {
-      w[e + D_COUNT] = newSize;
-      return pointer;
+    } else if (n > SLAB_MAX && n <= this.#bytes) {
+      // A block: resized where it is if it can be.
+      const order = tag >>> 8;
+      const newOrder = blockOrder(n);
+      if (
+        newOrder === order ||
+        buddyResize(w, this.#h, this.#d, page, order, newOrder, this.#pages)
+      ) {
+        w[e + D_TAG] = KIND_BLOCK | (newOrder << 8);
+        w[e + D_COUNT] = newSize;
+        this.#count(PAGE_SIZE * (2 ** newOrder - 2 ** order), 0);
+        return pointer;
+      }
     }
     const moved = this.alloc(newSize, align);
     if (moved === undefined) return undefined;

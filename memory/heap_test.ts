@@ -297,6 +297,32 @@ Deno.test("Heap.realloc", async (t) => {
     heap.dealloc(p, 33, 8);
   });
 
+  await t.step(
+    "a block of pages shrinks and grows in place when it can",
+    () => {
+      const before = heap.stats();
+      const p = heap.alloc(65_536, 8)!; // 16 pages
+      memory.writeU32(p, 0xfeed_face);
+      strictEqual(heap.realloc(p, 65_536, 8, 4096), p); // gives back 15 pages
+      strictEqual(heap.stats().bytesInUse, 4096);
+      strictEqual(heap.stats().bytesFree, before.bytesFree - 4096);
+      // The pages above are still free and whole: it grows back over them.
+      strictEqual(heap.realloc(p, 4096, 8, 65_536), p);
+      strictEqual(heap.stats().bytesInUse, 65_536);
+      strictEqual(memory.readU32(p), 0xfeed_face);
+      // Not when a page above is taken.
+      strictEqual(heap.realloc(p, 65_536, 8, 4096), p);
+      const taken = heap.alloc(4096, 4096)!;
+      strictEqual(taken, p + 4096); // the smallest free block: right above
+      const moved = heap.realloc(p, 4096, 8, 8192)!;
+      notStrictEqual(moved, p);
+      strictEqual(memory.readU32(moved), 0xfeed_face);
+      heap.dealloc(taken, 4096, 4096);
+      heap.dealloc(moved, 8192, 8);
+      deepStrictEqual(heap.stats(), before);
+    },
+  );
+
   await t.step("moves and copies min(old, new) bytes", () => {
     const p = heap.alloc(100, 4)!;
     const pattern = Uint8Array.from({ length: 100 }, (_, i) => i * 37);
