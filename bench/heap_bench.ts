@@ -113,33 +113,26 @@ Deno.bench({
   },
 });
 
-Deno.bench({
-  name:
-    "Mutex<Heap> (the seed's example): lock, alloc, unlock, lock, dealloc, unlock",
-  group: "global heap",
-  fn() {
-    for (let i = 0; i < OPS; i++) {
-      const a = jsLocked.lock();
-      const pointer = a.value.alloc(64, 8)!;
-      a[Symbol.dispose]();
-      const b = jsLocked.lock();
-      b.value.dealloc(pointer, 64, 8);
-      b[Symbol.dispose]();
-    }
-  },
-});
-
-Deno.bench({
-  name: "Mutex.inMemory at the heap's start (all CPUs): the same",
-  group: "global heap",
-  fn() {
-    for (let i = 0; i < OPS; i++) {
-      const a = inMemoryLock.lock();
-      const pointer = heap.alloc(64, 8)!;
-      a[Symbol.dispose]();
-      const b = inMemoryLock.lock();
-      heap.dealloc(pointer, 64, 8);
-      b[Symbol.dispose]();
-    }
-  },
-});
+// Lock, alloc, unlock, lock, dealloc, unlock: as `allocate` and a `free`
+// of the seed's example would.
+for (
+  const [name, lock] of [
+    ["Mutex<Heap> (the seed's example)", jsLocked],
+    ["Mutex.inMemory at the heap's start (all CPUs)", inMemoryLock],
+  ] as const
+) {
+  Deno.bench({
+    name: `${name}: lock, alloc, unlock, lock, dealloc, unlock`,
+    group: "global heap",
+    fn() {
+      for (let i = 0; i < OPS; i++) {
+        const a = lock.lock();
+        const pointer = heap.alloc(64, 8)!;
+        a[Symbol.dispose]();
+        const b = lock.lock();
+        heap.dealloc(pointer, 64, 8);
+        b[Symbol.dispose]();
+      }
+    },
+  });
+}
