@@ -177,7 +177,7 @@ export interface HeapStats {
  *
  * | offset | size | contents |
  * | --- | --- | --- |
- * | +0 | 8 | the lock word of a `Mutex.inMemory(memory, start)`; the heap never touches it (`create` zeroes it) |
+ * | +0 | 8 | reserved for a `Mutex.inMemory(memory, start)`: its lock word (+0) and unused word (+4); the heap never touches them (`create` zeroes them) |
  * | +8 | 4 | magic: `"HEAP"` (0x5041_4548) |
  * | +12 | 4 | format version: 1 |
  * | +16 | 4 | the region's size in bytes |
@@ -209,8 +209,8 @@ export interface HeapStats {
  * A pointer is `start + arena + 4096 × page + offset + virtualOffset`.
  * The bitmaps and block tags make every double free certain to be seen
  * (while the memory is not handed out again). Overhead: 64 bytes per
- * 4 KiB page (1.6 %), plus at most half of each block or slot in
- * rounding up to its power of two.
+ * 4 KiB page (1.6 %), plus each layout's rounding up to its slot (a power
+ * of two from 16 bytes) or its block (a power of two of pages).
  *
  * @example The seed's global heap, behind a `Mutex`, made on first use
  * ```ts
@@ -424,7 +424,10 @@ export class Heap {
   /**
    * A view of the heap that {@linkcode Heap.create} formatted at
    * `address`: what another CPU (another Worker over the same RAM) uses.
-   * It reads the header and writes nothing.
+   * It reads the header and writes nothing. A view keeps the region's
+   * fixed layout (its size, pages and offset); everything else it reads
+   * from memory at each call. Attach again after `create` formats the
+   * region anew.
    *
    * @param memory The machine's RAM.
    * @param address The heap's start: the `start` it was created with.
