@@ -24,6 +24,7 @@
  * @module
  */
 export * from "./arch/x86_64/mod.ts";
+export * from "./ffi/mod.ts";
 export * from "./machine/mod.ts";
 export * from "./macros/mod.ts";
 export * from "./memory/mod.ts";

@@ -94,3 +94,12 @@ Deno.test("examples/lazy_static.ts: the seed's GLOBAL_HEAP is built at its first
     ].join("\r\n"),
   );
 });
+
+Deno.test("examples/ffi_cstr.ts: the seed's cstr! and a C string from machine memory, lossy as Rust", async () => {
+  strictEqual(
+    await task("ffi_cstr"),
+    "Driver for Exo-Kernel (10 bytes and a nul)\r\n" +
+      "Message from the C driver: link up, 1000 Mbit/s, 42\uFFFDC\r\n" +
+      "toStr: Invalid utf-8 sequence of 1 bytes from index 24\r\n",
+  );
+});

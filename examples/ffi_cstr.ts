@@ -5,15 +5,13 @@
  * "C driver" here is a function that writes its message, nul included, into
  * its own buffer and returns the pointer; one byte of the message is
  * Latin-1, not UTF-8, as C code may well send. Run it with
- * `deno run examples/ffi_cstr.ts`.
+ * `deno task ffi_cstr`.
  *
  * @module
  */
 import { Machine } from "@exo-kernel/core/machine";
 import { kprintln } from "@exo-kernel/core/macros";
-import { CStr } from "../ffi/c_str.ts";
-import { CString } from "../ffi/c_string.ts";
-import { cstr } from "../ffi/cstr.ts";
+import { CStr, cstr, CString } from "@exo-kernel/core/ffi";
 
 // The C driver's static buffer, in the boot identity map.
 const DRIVER_BUFFER = 0x20_0000;
