@@ -19,17 +19,28 @@ const KIND_NAMES = ["int", "long", "pointer", "double"];
  * from the start, can reuse them.
  */
 export class Recorder implements PrintfArguments {
+  /** The values read, `values[0 .. count)`. */
   readonly values: (number | bigint)[] = [];
+  /** The type each was read as. */
   readonly kinds: Kind[] = [];
-  readonly source: PrintfArguments;
+  /** How many were read. */
+  count = 0;
+  source: PrintfArguments;
 
   constructor(source: PrintfArguments) {
     this.source = source;
   }
 
+  /** Starts over on `source`. */
+  reset(source: PrintfArguments): this {
+    this.source = source;
+    this.count = 0;
+    return this;
+  }
+
   #keep<T extends number | bigint>(value: T, kind: Kind): T {
-    this.values.push(value);
-    this.kinds.push(kind);
+    this.values[this.count] = value;
+    this.kinds[this.count++] = kind;
     return value;
   }
 

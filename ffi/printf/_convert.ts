@@ -10,17 +10,71 @@ import { writeFloat, writeHexFloat } from "./_float.ts";
 const NULL_TEXT = "(null)";
 const NIL_TEXT = "(nil)";
 
+// Integer digits are written backwards into this buffer, ending at its
+// end: `digits[start ..)`. No user code runs while it is in use.
+const DIGITS_END = 72;
+const digits = new Uint8Array(DIGITS_END);
+const LOWER = new TextEncoder().encode("0123456789abcdef");
+const UPPER = new TextEncoder().encode("0123456789ABCDEF");
+
+/** Writes `value` (a safe integer ≥ 0) in `base`; returns the start. */
+function putDigits(value: number, base: number, upper: boolean): number {
+  const table = upper ? UPPER : LOWER;
+  let at = DIGITS_END;
+  if (value <= 0xffff_ffff && base !== 10) {
+    const shift = base === 16 ? 4 : base === 8 ? 3 : 1;
+    const mask = base - 1;
+    do {
+      digits[--at] = table[value & mask]!;
+      value >>>= shift;
+    } while (value !== 0);
+  } else {
+    do {
+      const rest = value % base;
+      digits[--at] = table[rest]!;
+      value = (value - rest) / base;
+    } while (value !== 0);
+  }
+  return at;
+}
+
+/** Writes a 64-bit `value` (≥ 0) in `base`; returns the start. */
+function putBigDigits(value: bigint, base: number, upper: boolean): number {
+  if (value <= 0x1f_ffff_ffff_ffffn) {
+    return putDigits(Number(value), base, upper);
+  }
+  if (base === 16) {
+    // In two halves: bigint.toString(16) costs more than two BigInt steps.
+    const table = upper ? UPPER : LOWER;
+    let low = Number(value & 0xffff_ffffn);
+    let at = DIGITS_END;
+    for (let i = 0; i < 8; i++, low >>>= 4) digits[--at] = table[low & 15]!;
+    let high = Number(value >> 32n);
+    do {
+      digits[--at] = table[high & 15]!;
+      high >>>= 4;
+    } while (high !== 0);
+    return at;
+  }
+  const text = upper
+    ? value.toString(base).toUpperCase()
+    : value.toString(base);
+  const at = DIGITS_END - text.length;
+  for (let i = 0; i < text.length; i++) digits[at + i] = text.charCodeAt(i);
+  return at;
+}
+
 /**
- * glibc's `LABEL (number)`: `digits` (the magnitude in `base`, cased) with
- * sign, `0x`/`0b` marker, precision zeros and padding. `sign` is `-`, `+`,
- * a space or "".
+ * glibc's `LABEL (number)`: the magnitude in `digits[start ..)` with sign,
+ * `0x`/`0b` marker, precision zeros and padding. `sign` is `-`, `+`, a
+ * space, or 0 for none.
  */
 function writeNumber(
   sink: ByteSink,
   spec: Spec,
-  digits: string,
+  start: number,
   isZero: boolean,
-  sign: string,
+  sign: number,
   base: number,
   marker: number,
 ): void {
@@ -28,41 +82,47 @@ function writeNumber(
   let pad = spec.pad;
   if (prec < 0) prec = 1;
   else pad = Char.Space; // the 0 flag is ignored with a precision
-  if (prec === 0 && isZero) digits = base === 8 && spec.alt ? "0" : "";
-  // The octal marker: a leading 0 unless the precision already gives one.
-  if (prec <= digits.length && !isZero && spec.alt && base === 8) {
-    digits = "0" + digits;
+  if (prec === 0 && isZero) {
+    start = DIGITS_END;
+    if (base === 8 && spec.alt) digits[--start] = Char.Zero;
   }
-  const zeros = Math.max(0, prec - digits.length);
+  let length = DIGITS_END - start;
+  // The octal marker: a leading 0 unless the precision already gives one.
+  if (prec <= length && !isZero && spec.alt && base === 8) {
+    digits[--start] = Char.Zero;
+    length++;
+  }
+  const zeros = Math.max(0, prec - length);
   const prefix = !isZero && spec.alt && (base === 16 || base === 2);
-  let width = spec.width - digits.length - zeros - (prefix ? 2 : 0) -
-    sign.length;
+  let width = spec.width - length - zeros - (prefix ? 2 : 0) -
+    (sign === 0 ? 0 : 1);
+  if (!spec.left && pad === Char.Space) {
+    sink.fill(Char.Space, width);
+    width = 0;
+  }
+  if (sign !== 0) sink.byte(sign);
+  if (prefix) {
+    sink.byte(Char.Zero);
+    sink.byte(marker);
+  }
   if (!spec.left) {
-    if (pad === Char.Space) {
-      sink.fill(Char.Space, width);
-      width = 0;
-    }
-    if (sign !== "") sink.text(sign);
-    if (prefix) {
-      sink.byte(Char.Zero);
-      sink.byte(marker);
-    }
     sink.fill(Char.Zero, width + zeros);
-    sink.text(digits);
+    sink.copy(digits, start, DIGITS_END);
   } else {
-    if (sign !== "") sink.text(sign);
-    if (prefix) {
-      sink.byte(Char.Zero);
-      sink.byte(marker);
-    }
     sink.fill(Char.Zero, zeros);
-    sink.text(digits);
+    sink.copy(digits, start, DIGITS_END);
     sink.fill(Char.Space, width);
   }
 }
 
-function signOf(spec: Spec, negative: boolean): string {
-  return negative ? "-" : spec.showsign ? "+" : spec.space ? " " : "";
+function signOf(spec: Spec, negative: boolean): number {
+  return negative
+    ? Char.Minus
+    : spec.showsign
+    ? Char.Plus
+    : spec.space
+    ? Char.Space
+    : 0;
 }
 
 const BASES: Record<number, number> = {
@@ -79,15 +139,15 @@ function writeSigned(sink: ByteSink, spec: Spec, args: PrintfArguments): void {
   if (spec.isLong) {
     const v = args.i64();
     const negative = v < 0n;
-    const digits = (negative ? -v : v).toString();
-    writeNumber(sink, spec, digits, v === 0n, signOf(spec, negative), 10, 0);
+    const start = putBigDigits(negative ? -v : v, 10, false);
+    writeNumber(sink, spec, start, v === 0n, signOf(spec, negative), 10, 0);
     return;
   }
   let v = args.i32();
   if (spec.isChar) v = v << 24 >> 24;
   else if (spec.isShort) v = v << 16 >> 16;
-  const digits = (v < 0 ? -v : v).toString();
-  writeNumber(sink, spec, digits, v === 0, signOf(spec, v < 0), 10, 0);
+  const start = putDigits(v < 0 ? -v : v, 10, false);
+  writeNumber(sink, spec, start, v === 0, signOf(spec, v < 0), 10, 0);
 }
 
 /** `%u %o %x %X %b %B`: unsigned, with no sign even for `+` or a space. */
@@ -98,21 +158,17 @@ function writeUnsigned(
 ): void {
   const c = spec.conversion;
   const base = BASES[c]!;
-  let digits: string;
-  let isZero: boolean;
+  const upper = c === 0x58;
   if (spec.isLong) {
     const v = args.u64();
-    digits = v.toString(base);
-    isZero = v === 0n;
-  } else {
-    let v = args.u32();
-    if (spec.isChar) v &= 0xff;
-    else if (spec.isShort) v &= 0xffff;
-    digits = v.toString(base);
-    isZero = v === 0;
+    const start = putBigDigits(v, base, upper);
+    writeNumber(sink, spec, start, v === 0n, 0, base, c);
+    return;
   }
-  if (c === 0x58) digits = digits.toUpperCase();
-  writeNumber(sink, spec, digits, isZero, "", base, c);
+  let v = args.u32();
+  if (spec.isChar) v &= 0xff;
+  else if (spec.isShort) v &= 0xffff;
+  writeNumber(sink, spec, putDigits(v, base, upper), v === 0, 0, base, c);
 }
 
 /** `%p`: `(nil)` for null, else `%#lx` that keeps the `+` and space flags. */
@@ -124,20 +180,24 @@ function writePointer(sink: ByteSink, spec: Spec, args: PrintfArguments): void {
   }
   const alt = spec.alt;
   spec.alt = true;
-  writeNumber(sink, spec, p.toString(16), false, signOf(spec, false), 16, 0x78);
+  const start = putBigDigits(p, 16, false);
+  writeNumber(sink, spec, start, false, signOf(spec, false), 16, 0x78);
   spec.alt = alt;
 }
 
-/** Text padded with spaces to the width (strings, `(nil)`, characters). */
-function writePadded(
-  sink: ByteSink,
-  spec: Spec,
-  text: string | Uint8Array,
-): void {
+/** Text padded with spaces to the width (`(null)`, `(nil)`). */
+function writePadded(sink: ByteSink, spec: Spec, text: string): void {
   const width = spec.width - text.length;
   if (!spec.left) sink.fill(Char.Space, width);
-  if (typeof text === "string") sink.text(text);
-  else sink.copy(text, 0, text.length);
+  sink.text(text);
+  if (spec.left) sink.fill(Char.Space, width);
+}
+
+/** One byte padded with spaces to the width (`%c`). */
+function writeByte(sink: ByteSink, spec: Spec, byte: number): void {
+  const width = spec.width - 1;
+  if (!spec.left) sink.fill(Char.Space, width);
+  sink.byte(byte);
   if (spec.left) sink.fill(Char.Space, width);
 }
 
@@ -171,20 +231,19 @@ function writeString(
     );
   }
   const limit = prec === -1 ? Infinity : prec;
-  let bytes = readString(p, limit);
-  let length = Math.min(bytes.length, limit);
-  const nul = bytes.subarray(0, length).indexOf(0);
-  if (nul >= 0) length = nul;
-  if (length < bytes.length) bytes = bytes.subarray(0, length);
-  writePadded(sink, spec, bytes);
+  const bytes = readString(p, limit);
+  const end = Math.min(bytes.length, limit);
+  let length = 0;
+  while (length < end && bytes[length] !== 0) length++;
+  const width = spec.width - length;
+  if (!spec.left) sink.fill(Char.Space, width);
+  sink.copy(bytes, 0, length);
+  if (spec.left) sink.fill(Char.Space, width);
 }
-
-const charByte = new Uint8Array(1);
 
 /** `%c`: the `int` argument converted to `unsigned char`. */
 function writeChar(sink: ByteSink, spec: Spec, args: PrintfArguments): void {
-  charByte[0] = args.i32();
-  writePadded(sink, spec, charByte);
+  writeByte(sink, spec, args.i32() & 0xff);
 }
 
 /**
@@ -206,8 +265,7 @@ function writeWideChar(
       spec.start,
     );
   }
-  charByte[0] = c;
-  writePadded(sink, spec, charByte);
+  writeByte(sink, spec, c);
 }
 
 /**

@@ -16,8 +16,6 @@ import {
   Spec,
 } from "./_spec.ts";
 
-const INT_MIN = -0x8000_0000;
-
 function overflow(what: string, start: number): never {
   throw new PrintfError(
     `${what} is over INT_MAX (2147483647)`,
@@ -60,14 +58,15 @@ function sequential(
   if (c === Char.Star) {
     at = starArgument(format, at + 1, end);
     if (at < 0) return -1;
-    let width = args.i32();
+    const width = args.i32();
     if (width < 0) {
-      if (width === INT_MIN) overflow("The width -(-2147483648)", start);
-      width = -width;
+      // -INT_MIN is 2^31 as glibc pads it, more than an int can count.
+      spec.width = -width;
       spec.left = true;
       spec.pad = Char.Space;
+    } else {
+      spec.width = width;
     }
-    spec.width = width;
   } else if (isDigit(c)) {
     spec.width = readInt(format, at, end);
     if (spec.width === -1) overflow("The width", start);
@@ -116,22 +115,35 @@ export function printf(
   sink: ByteSink,
 ): void {
   const format = typeof text === "string" ? encoder.encode(text) : text;
-  let end = format.indexOf(0);
-  if (end < 0) end = format.length;
-  const spec = new Spec();
-  const args = new Recorder(source);
-  let i = 0;
-  for (;;) {
-    let j = format.indexOf(Char.Percent, i);
-    if (j < 0 || j > end) j = end;
-    if (j > i) sink.copy(format, i, j);
-    if (j === end) return;
-    sink.at = j;
-    const next = sequential(format, j, end, spec, args, readString, sink);
-    if (next < 0) {
-      runPositional(format, end, j, args, readString, sink);
-      return;
+  let end = 0;
+  while (end < format.length && format[end] !== 0) end++;
+  // The spec and recorder of a call that does not nest are reused.
+  const spec = idleSpec ?? new Spec();
+  const args = (idleRecorder ?? new Recorder(source)).reset(source);
+  const own = spec === idleSpec;
+  idleSpec = idleRecorder = undefined;
+  try {
+    let i = 0;
+    for (;;) {
+      let j = i;
+      while (j < end && format[j] !== Char.Percent) j++;
+      if (j > i) sink.copy(format, i, j);
+      if (j === end) return;
+      sink.at = j;
+      const next = sequential(format, j, end, spec, args, readString, sink);
+      if (next < 0) {
+        runPositional(format, end, j, args, readString, sink);
+        return;
+      }
+      i = next;
     }
-    i = next;
+  } finally {
+    if (own) {
+      idleSpec = spec;
+      idleRecorder = args.reset(args.source);
+    }
   }
 }
+
+let idleSpec: Spec | undefined = new Spec();
+let idleRecorder: Recorder | undefined;

@@ -81,6 +81,15 @@ export function exponentDigits(x: number, prec: number): void {
   decimal.exp = d.exp;
 }
 
+const HEX = "0123456789abcdef";
+
+/** `value` (below 2^32) as exactly `count` hex digits. */
+function hexDigits(value: number, count: number): string {
+  let text = "";
+  for (let i = 0; i < count; i++, value >>>= 4) text = HEX[value & 15] + text;
+  return text;
+}
+
 /** The sign bit, which NaN has too (`-nan`). */
 function signBit(x: number): boolean {
   view.setFloat64(0, x);
@@ -217,24 +226,31 @@ export function writeHexFloat(sink: ByteSink, spec: Spec, x: number): void {
   if (zero) {
     fraction = prec > 0 ? "0".repeat(prec) : "";
   } else if (prec < 0 || prec >= 13) {
-    fraction = mantissaHigh.toString(16).padStart(5, "0") +
-      low.toString(16).padStart(8, "0");
-    if (prec < 0) fraction = fraction.replace(/0+$/, "");
-    else fraction += "0".repeat(prec - 13);
+    fraction = hexDigits(mantissaHigh, 5) + hexDigits(low, 8);
+    if (prec < 0) {
+      let end = 13;
+      while (fraction.charCodeAt(end - 1) === Char.Zero) end--;
+      fraction = fraction.slice(0, end);
+    } else {
+      fraction += "0".repeat(prec - 13);
+    }
   } else {
     // Keep 4·prec bits after the leading digit, rounding half to even; the
     // 53-bit value and every step are exact in a double. A carry makes
     // the leading digit 2 (or 1 for a subnormal): glibc does not
     // renormalise.
     const value = leading * 2 ** 52 + mantissaHigh * 2 ** 32 + low;
-    const unit = 2 ** (52 - 4 * prec);
+    const unit = POW2[1100 + 52 - 4 * prec]!;
     let kept = Math.floor(value / unit);
     const rest = value - kept * unit;
     if (rest > unit / 2 || (rest === unit / 2 && kept % 2 === 1)) kept++;
-    const scale = 2 ** (4 * prec);
+    const scale = POW2[1100 + 4 * prec]!;
     leading = Math.floor(kept / scale);
-    fraction = prec > 0 ? (kept - leading * scale).toString(16) : "";
-    fraction = fraction.padStart(prec, "0");
+    const bits = kept - leading * scale; // below 2^48
+    fraction = prec > 8
+      ? hexDigits(Math.floor(bits / 2 ** 32), prec - 8) +
+        hexDigits(bits >>> 0, 8)
+      : hexDigits(bits, prec);
   }
   let body = leading + (fraction !== "" || spec.alt ? "." : "") + fraction +
     "p" + (exp < 0 ? "-" : "+") + (exp < 0 ? -exp : exp);

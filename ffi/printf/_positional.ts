@@ -16,7 +16,6 @@ import {
   Spec,
 } from "./_spec.ts";
 
-const INT_MIN = -0x8000_0000;
 const NONE = -1;
 
 /** The type glibc reads a conversion's value as, or NONE. */
@@ -174,7 +173,7 @@ export function runPositional(
   const values: (number | bigint)[] = [];
   for (let k = 0; k < count; k++) {
     const kind = kinds[k]!;
-    if (k < recorded.values.length) {
+    if (k < recorded.count) {
       // Read already in sequential mode: glibc reads it again from the
       // start of the va_list, which can only be matched in the same
       // register file.
@@ -213,19 +212,10 @@ export function runPositional(
     sink.at = slots.at = spec.start;
     if (spec.widthArg >= 0) {
       slots.slot = spec.widthArg;
-      let width = slots.i32();
-      if (width < 0) {
-        if (width === INT_MIN) {
-          throw new PrintfError(
-            "The width -(-2147483648) is over INT_MAX (2147483647)",
-            "EOVERFLOW",
-            spec.start,
-          );
-        }
-        width = -width;
-        spec.left = true; // glibc keeps the 0 flag's padding here
-      }
-      spec.width = width;
+      const width = slots.i32();
+      spec.width = width < 0 ? -width : width;
+      // glibc keeps the 0 flag's padding here.
+      if (width < 0) spec.left = true;
     }
     if (spec.precArg >= 0) {
       slots.slot = spec.precArg;

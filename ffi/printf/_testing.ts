@@ -18,12 +18,15 @@ export interface GlibcCase {
   ret: number;
 }
 
-/** A call glibc fails with -1. */
+/** snprintf(buf, 16, …) that glibc fails with -1. */
 export interface GlibcError {
   fmt: string;
   args: GlibcArg[];
   ret: number;
   errno: string;
+  size: number;
+  /** The first size + 4 bytes of the 0xaa-filled buffer after the call. */
+  buf: string;
 }
 
 /** snprintf(buf, size, …) into a buffer of 0xaa bytes (or NULL). */

@@ -1,6 +1,6 @@
 import type { PrintfArguments, ReadCString } from "./printf_arguments.ts";
 import { printf } from "./_engine.ts";
-import { ByteSink } from "./_sink.ts";
+import { copyOut, withScratchSink } from "./_sink.ts";
 
 /** Options of {@linkcode formatPrintf} and {@linkcode vsnprintf}. */
 export interface PrintfOptions {
@@ -31,7 +31,9 @@ export interface PrintfOptions {
  * @param format The format: bytes, or a string that is encoded as UTF-8.
  * @param args Where the arguments come from, as `va_arg` takes them.
  * @param options `readString` for `%s`.
- * @returns The formatted bytes.
+ * @returns The formatted bytes. Short results are views into a shared
+ *   pool buffer, as Node.js gives small `Buffer`s: use the view, not its
+ *   `.buffer`.
  * @throws {PrintfError} Where glibc fails the call (`code` is its errno:
  *   `EINVAL` for a format ending inside a conversion, `EOVERFLOW` for a
  *   width, precision or output over INT_MAX, `EILSEQ` for a `%lc` over
@@ -58,7 +60,9 @@ export function formatPrintf(
   args: PrintfArguments,
   options: PrintfOptions = {},
 ): Uint8Array {
-  const sink = new ByteSink(Infinity);
-  printf(format, args, options.readString, sink);
-  return sink.bytes.subarray(0, sink.kept);
+  return withScratchSink(
+    Infinity,
+    (sink) => printf(format, args, options.readString, sink),
+    (sink) => copyOut(sink.bytes, sink.kept),
+  );
 }

@@ -1,7 +1,7 @@
 import type { PrintfArguments } from "./printf_arguments.ts";
 import type { PrintfOptions } from "./format_printf.ts";
 import { printf } from "./_engine.ts";
-import { ByteSink } from "./_sink.ts";
+import { ByteSink, withScratchSink } from "./_sink.ts";
 
 /** Options of {@linkcode vsnprintf}. */
 export interface VsnprintfOptions extends PrintfOptions {
@@ -26,15 +26,17 @@ export interface VsnprintfOptions extends PrintfOptions {
  * is 0), and returns the length of the whole output, which is what would
  * have been stored with room enough. So `n >= size` means it was cut.
  *
- * Only the bytes kept are held in memory, however long the output.
+ * Only the bytes kept are held in memory, however long the output. Where
+ * the call fails, the bytes made before the failure and a NUL are stored
+ * first, as glibc leaves them, and then the error is thrown.
  *
  * @param format The format: bytes, or a string that is encoded as UTF-8.
  * @param args Where the arguments come from, as `va_arg` takes them.
  * @param options Where to store (`into`), how much (`size`), and
  *   `readString` for `%s`.
  * @returns The length of the whole output, without the NUL.
- * @throws {PrintfError} As {@linkcode formatPrintf} (where C returns -1);
- *   nothing is stored then.
+ * @throws {PrintfError} As {@linkcode formatPrintf} (where C returns -1),
+ *   after storing what glibc stores.
  * @throws {RangeError} For a `size` that is not a non-negative integer, is
  *   over the buffer's length, or is missing with a function.
  *
@@ -70,13 +72,43 @@ export function vsnprintf(
       `Invalid vsnprintf size: ${size} is over the buffer's ${into.length} bytes`,
     );
   }
-  const sink = new ByteSink(size === 0 ? 0 : size - 1);
-  printf(format, args, options.readString, sink);
-  if (size > 0 && into !== undefined) {
+  const limit = size === 0 ? 0 : size - 1;
+  if (into === undefined || size === 0) {
+    const sink = measuring ?? new ByteSink();
+    measuring = undefined;
+    try {
+      printf(format, args, options.readString, sink.reset(EMPTY, 0, false));
+      return sink.length;
+    } finally {
+      measuring = sink;
+    }
+  }
+  if (into instanceof Uint8Array) {
+    // Straight into the caller's buffer, terminated also on failure.
+    const sink = new ByteSink().reset(into, limit, false);
+    try {
+      printf(format, args, options.readString, sink);
+    } finally {
+      into[sink.kept] = 0;
+    }
+    return sink.length;
+  }
+  let failure: unknown;
+  const length = withScratchSink(limit, (sink) => {
+    try {
+      printf(format, args, options.readString, sink);
+    } catch (error) {
+      failure = error;
+    }
+  }, (sink) => {
     const stored = new Uint8Array(sink.kept + 1);
     stored.set(sink.bytes.subarray(0, sink.kept));
-    if (into instanceof Uint8Array) into.set(stored);
-    else into(stored);
-  }
-  return sink.length;
+    into(stored);
+    return sink.length;
+  });
+  if (failure !== undefined) throw failure;
+  return length;
 }
+
+const EMPTY = new Uint8Array(0);
+let measuring: ByteSink | undefined;

@@ -26,7 +26,11 @@ JSON (one case a line, short enough that `deno fmt` keeps most on one):
   {"glibc": "2.36", "gcc": "...", "cases": [CASE, ...], "errors": [ERROR, ...],
    "truncation": [TRUNC, ...]}
   CASE  = {"fmt": B64, "args": [ARG, ...], "out": B64, "ret": int}
-  ERROR = {"fmt": B64, "args": [...], "ret": -1, "errno": "EINVAL"|"EOVERFLOW"|"EILSEQ"}
+  ERROR = {"fmt": B64, "args": [...], "ret": -1, "errno": "EINVAL"|"EOVERFLOW"|"EILSEQ",
+           "size": 16, "buf": B64}
+          (made as snprintf(buf, 16, ...): buf is what glibc leaves in the
+          first 20 bytes of the 0xAA-filled buffer: the output before the
+          failure, cut to 15 bytes, and a NUL)
   TRUNC = {"fmt": B64, "args": [...], "size": n, "null": bool, "ret": int, "buf": B64}
           (buf: the first size + 4 bytes of the 0xAA-filled buffer after the
           call; "null": the call was snprintf(NULL, 0, ...))
@@ -702,6 +706,14 @@ ERROR_CASES = [
     ("%2147483647d%d", [integer("int", 1), integer("int", 2)]),
     ("%*d%*d", [integer("int", INT_MAX), integer("int", 1), integer("int", 5), integer("int", 2)]),
     ("%99999999999y", []), ("%*99999999999$d", [integer("int", 1)]),
+    ("ab%lc", [integer("int", 0xE9)]), ("abcdefghijklmnopq%lc", [integer("int", 0xE9)]),
+    ("xy%", []), ("xy%*d", [integer("int", INT_MIN), integer("int", 1)]),
+    ("xy%2147483647d%d", [integer("int", 1), integer("int", 2)]),
+    ("%d%y%lc", [integer("int", 5), integer("int", 0xE9)]),
+    ("xy%*s|", [integer("int", INT_MIN), string(b"abc")]),
+    ("%-*c|", [integer("int", INT_MIN), integer("int", 0x41)]),
+    ("xy%2$*1$d|", [integer("int", INT_MIN), integer("int", 1)]),
+    ("%.*f|%2147483645d%d", [integer("int", 3), double(1.5), integer("int", 1), integer("int", 2)]),
 ]
 
 
@@ -833,6 +845,7 @@ def run(program_source):
 
 
 ERRNO = {22: "EINVAL", 75: "EOVERFLOW", 84: "EILSEQ"}
+ERROR_SIZE = 16
 
 
 def main():
@@ -856,7 +869,7 @@ def main():
         calls.append(("case", fmt, args))
     for fmt, args in ERROR_CASES:
         fmt = fmt.encode("latin-1")
-        program.call("C", len(calls), fmt, args)
+        program.call("T", len(calls), fmt, args, ERROR_SIZE)
         calls.append(("error", fmt, args))
     for fmt, args, size, null in c.truncation:
         program.call("T", len(calls), fmt, args, size, null)
@@ -871,12 +884,14 @@ def main():
             assert ret >= 0, (fmt, ret)
             truncation.append({"fmt": b64(fmt), "args": args, "size": size, "null": null,
                                "ret": ret, "buf": b64(out)})
-        elif ret < 0:
-            _, fmt, args = call[:3]
-            errors.append({"fmt": b64(fmt), "args": args, "ret": ret, "errno": ERRNO[err]})
+        elif call[0] == "error":
+            _, fmt, args = call
+            assert ret == -1, (fmt, ret)
+            errors.append({"fmt": b64(fmt), "args": args, "ret": ret, "errno": ERRNO[err],
+                           "size": ERROR_SIZE, "buf": b64(out)})
         else:
-            _, fmt, args = call[:3]
-            assert call[0] == "case", (fmt, ret)
+            _, fmt, args = call
+            assert ret >= 0, (fmt, ret)
             assert ret < BUF, (fmt, ret)
             cases.append({"fmt": b64(fmt), "args": args, "out": b64(out), "ret": ret})
     cc = subprocess.run([CC, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
