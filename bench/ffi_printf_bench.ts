@@ -69,26 +69,26 @@ Deno.bench({
   },
 });
 
+/** The five values of the `n`-th call. */
+function five(): Slots {
+  n = (n + 1) & 0xffff;
+  return args.reset(n, 0x1000n, 0xdead_0000 + n, n / 7, 0x6b);
+}
+
 Deno.bench({
   name: 'formatPrintf("%d %s %#x %.3f %c")',
   group: "five arguments",
   fn() {
-    n = (n + 1) & 0xffff;
-    args.reset(n, 0x1000n, 0xdead_0000 + n, n / 7, 0x6b);
-    sink = formatPrintf(FORMAT, args, options);
+    sink = formatPrintf(FORMAT, five(), options);
   },
 });
 
+const into = { into: buffer, readString: options.readString };
 Deno.bench({
   name: 'vsnprintf("%d %s %#x %.3f %c") into a buffer',
   group: "five arguments",
   fn() {
-    n = (n + 1) & 0xffff;
-    args.reset(n, 0x1000n, 0xdead_0000 + n, n / 7, 0x6b);
-    sink = vsnprintf(FORMAT, args, {
-      into: buffer,
-      readString: options.readString,
-    });
+    sink = vsnprintf(FORMAT, five(), into);
   },
 });
 

@@ -4,7 +4,7 @@
 import type { PrintfArguments, ReadCString } from "./printf_arguments.ts";
 import { PrintfError } from "./printf_error.ts";
 import type { ByteSink } from "./_sink.ts";
-import { Char, type Spec } from "./_spec.ts";
+import { Char, Conversion, conversionOf, type Spec } from "./_spec.ts";
 import { writeFloat, writeHexFloat } from "./_float.ts";
 
 const NULL_TEXT = "(null)";
@@ -288,9 +288,18 @@ export function writeUnknown(sink: ByteSink, spec: Spec): void {
   if (spec.conversion !== 0) sink.byte(spec.conversion);
 }
 
-function refuse(spec: Spec, what: string): never {
-  throw new PrintfError(what, "ENOTSUP", spec.start);
+/** Refuses what glibc prints but this engine does not. */
+export function refuse(spec: Spec, what: "%n" | "%m" | "long double"): never {
+  throw new PrintfError(REFUSALS[what], "ENOTSUP", spec.start);
 }
+
+const REFUSALS = {
+  "%n": "%n is not supported: it writes the count of bytes printed to memory",
+  "%m":
+    "%m is not supported: it prints strerror(errno), and there is no errno here",
+  "long double":
+    "long double is not supported: the L, ll and q modifiers make a floating-point conversion read a long double",
+};
 
 /**
  * Writes the conversion `spec` names, reading its argument from `args`.
@@ -304,67 +313,42 @@ export function convert(
   args: PrintfArguments,
   readString: ReadCString | undefined,
 ): boolean {
-  switch (spec.conversion) {
-    case 0x25: // %
+  switch (conversionOf(spec.conversion)) {
+    case Conversion.Percent:
       sink.byte(Char.Percent);
       return true;
-    case 0x64: // d
-    case 0x69: // i
+    case Conversion.Signed:
       writeSigned(sink, spec, args);
       return true;
-    case 0x75: // u
-    case 0x6f: // o
-    case 0x78: // x
-    case 0x58: // X
-    case 0x62: // b
-    case 0x42: // B
+    case Conversion.Unsigned:
       writeUnsigned(sink, spec, args);
       return true;
-    case 0x65: // e
-    case 0x45: // E
-    case 0x66: // f
-    case 0x46: // F
-    case 0x67: // g
-    case 0x47: // G
-    case 0x61: // a
-    case 0x41: // A
-      if (spec.isLongDouble) {
-        refuse(
-          spec,
-          "long double is not supported: the L, ll and q modifiers make a floating-point conversion read a long double",
-        );
-      }
-      if (spec.conversion === 0x61 || spec.conversion === 0x41) {
-        writeHexFloat(sink, spec, args.f64());
-      } else {
-        writeFloat(sink, spec, args.f64());
-      }
+    case Conversion.Float:
+      if (spec.isLongDouble) refuse(spec, "long double");
+      writeFloat(sink, spec, args.f64());
       return true;
-    case 0x63: // c
+    case Conversion.HexFloat:
+      if (spec.isLongDouble) refuse(spec, "long double");
+      writeHexFloat(sink, spec, args.f64());
+      return true;
+    case Conversion.Char:
       if (spec.isLong) writeWideChar(sink, spec, args);
       else writeChar(sink, spec, args);
       return true;
-    case 0x43: // C
+    case Conversion.WideChar:
       writeWideChar(sink, spec, args);
       return true;
-    case 0x73: // s
-    case 0x53: // S
+    case Conversion.String:
       writeString(sink, spec, args, readString);
       return true;
-    case 0x70: // p
+    case Conversion.Pointer:
       writePointer(sink, spec, args);
       return true;
-    case 0x6e: // n
-      refuse(
-        spec,
-        "%n is not supported: it writes the count of bytes printed to memory",
-      );
+    case Conversion.Count:
+      refuse(spec, "%n");
       break;
-    case 0x6d: // m
-      refuse(
-        spec,
-        "%m is not supported: it prints strerror(errno), and there is no errno here",
-      );
+    case Conversion.Errno:
+      refuse(spec, "%m");
       break;
   }
   return false;

@@ -4,10 +4,12 @@
 import type { ReadCString } from "./printf_arguments.ts";
 import { PrintfError } from "./printf_error.ts";
 import { Kind, type Recorder, Slots } from "./_arguments.ts";
-import { convert, writeUnknown } from "./_convert.ts";
+import { convert, refuse, writeUnknown } from "./_convert.ts";
 import type { ByteSink } from "./_sink.ts";
 import {
   Char,
+  Conversion,
+  conversionOf,
   isDigit,
   parseFlags,
   parseLength,
@@ -17,54 +19,32 @@ import {
 } from "./_spec.ts";
 
 const NONE = -1;
+const NO_NUMBER = -2;
 
 /** The type glibc reads a conversion's value as, or NONE. */
 function dataKind(spec: Spec): Kind | typeof NONE {
-  switch (spec.conversion) {
-    case 0x64: // d
-    case 0x69: // i
-    case 0x75: // u
-    case 0x6f: // o
-    case 0x78: // x
-    case 0x58: // X
-    case 0x62: // b
-    case 0x42: // B
+  switch (conversionOf(spec.conversion)) {
+    case Conversion.Signed:
+    case Conversion.Unsigned:
       return spec.isLong ? Kind.Int64 : Kind.Int32;
-    case 0x65: // e
-    case 0x45: // E
-    case 0x66: // f
-    case 0x46: // F
-    case 0x67: // g
-    case 0x47: // G
-    case 0x61: // a
-    case 0x41: // A
-      if (spec.isLongDouble) {
-        throw new PrintfError(
-          "long double is not supported: the L, ll and q modifiers make a floating-point conversion read a long double",
-          "ENOTSUP",
-          spec.start,
-        );
-      }
+    case Conversion.Float:
+    case Conversion.HexFloat:
+      if (spec.isLongDouble) refuse(spec, "long double");
       return Kind.Double;
-    case 0x63: // c
-    case 0x43: // C
+    case Conversion.Char:
+    case Conversion.WideChar:
       return Kind.Int32;
-    case 0x73: // s
-    case 0x53: // S
-    case 0x70: // p
+    case Conversion.String:
+    case Conversion.Pointer:
       return Kind.Pointer;
-    case 0x6e: // n
-      throw new PrintfError(
-        "%n is not supported: it writes the count of bytes printed to memory",
-        "ENOTSUP",
-        spec.start,
-      );
-    default:
-      return NONE;
+    case Conversion.Count:
+      refuse(spec, "%n");
+      break;
   }
+  return NONE;
 }
 
-/** Parses `*` or `*N$` at `at`; returns [argument index, next offset]. */
+/** glibc's count of the arguments a format names, in positional mode. */
 class Counter {
   /** The next sequential argument (glibc's `posn`). */
   next = 0;
@@ -83,12 +63,29 @@ class Counter {
     return n - 1;
   }
 
-  /** The argument of a `*` whose `*` is at `at - 1`; sets `scan.end`. */
-  star(format: Uint8Array, at: number, end: number): number {
-    const index = this.positional(format, at, end);
-    if (index >= 0) return index;
-    scan.end = at;
-    return this.next++;
+  /** The argument of the last {@linkcode Counter.field}'s `*`, or -1. */
+  arg = -1;
+  /** Its digits' value: -1 over INT_MAX, NO_NUMBER without digits. */
+  number = NO_NUMBER;
+
+  /**
+   * A width or precision at `at`: `*`, `*N$` (the argument goes to `arg`)
+   * or digits (their value to `number`). Returns the offset after it.
+   */
+  field(format: Uint8Array, at: number, end: number): number {
+    this.arg = -1;
+    this.number = NO_NUMBER;
+    if (at < end && format[at] === Char.Star) {
+      this.arg = this.positional(format, at + 1, end);
+      if (this.arg >= 0) return scan.end;
+      this.arg = this.next++;
+      return at + 1;
+    }
+    if (at < end && isDigit(format[at]!)) {
+      this.number = readInt(format, at, end);
+      return scan.end;
+    }
+    return at;
   }
 }
 
@@ -107,27 +104,15 @@ function parseOne(
     spec.dataArg = index;
     at = scan.end;
   }
-  at = parseFlags(format, at, end, spec);
-  if (at < end && format[at] === Char.Star) {
-    spec.widthArg = counter.star(format, at + 1, end);
-    at = scan.end;
-  } else if (at < end && isDigit(format[at]!)) {
-    const width = readInt(format, at, end);
-    if (width !== -1) spec.width = width;
-    at = scan.end;
-  }
+  at = counter.field(format, parseFlags(format, at, end, spec), end);
+  spec.widthArg = counter.arg;
+  if (counter.number >= 0) spec.width = counter.number;
   if (at < end && format[at] === Char.Dot) {
-    at++;
-    if (at < end && format[at] === Char.Star) {
-      spec.precArg = counter.star(format, at + 1, end);
-      at = scan.end;
-    } else if (at < end && isDigit(format[at]!)) {
-      const prec = readInt(format, at, end);
-      if (prec !== -1) spec.prec = prec;
-      at = scan.end;
-    } else {
-      spec.prec = 0;
-    }
+    at = counter.field(format, at + 1, end);
+    spec.precArg = counter.arg;
+    // Digits over INT_MAX are ignored here; no digits at all mean 0.
+    if (counter.number >= 0) spec.prec = counter.number;
+    else if (counter.number === NO_NUMBER && counter.arg < 0) spec.prec = 0;
   }
   at = parseLength(format, at, end, spec, false);
   spec.conversion = at < end ? format[at]! : 0;

@@ -17,6 +17,58 @@ export const enum Char {
   I = 0x49,
 }
 
+/** What a conversion byte asks glibc 2.36 for. */
+export const enum Conversion {
+  /** Not a conversion glibc knows: it prints itself back. */
+  Unknown,
+  /** `%%` */
+  Percent,
+  /** `d i` */
+  Signed,
+  /** `u o x X b B` */
+  Unsigned,
+  /** `e E f F g G` */
+  Float,
+  /** `a A` */
+  HexFloat,
+  /** `c` (wide with `l`) */
+  Char,
+  /** `C` */
+  WideChar,
+  /** `s` (wide with `l`) and `S` */
+  String,
+  /** `p` */
+  Pointer,
+  /** `n`, refused */
+  Count,
+  /** `m`, refused */
+  Errno,
+}
+
+const CONVERSIONS = new Uint8Array(256);
+for (
+  const [bytes, conversion] of [
+    ["%", Conversion.Percent],
+    ["di", Conversion.Signed],
+    ["uoxXbB", Conversion.Unsigned],
+    ["eEfFgG", Conversion.Float],
+    ["aA", Conversion.HexFloat],
+    ["c", Conversion.Char],
+    ["C", Conversion.WideChar],
+    ["sS", Conversion.String],
+    ["p", Conversion.Pointer],
+    ["n", Conversion.Count],
+    ["m", Conversion.Errno],
+  ] as const
+) {
+  for (const c of bytes) CONVERSIONS[c.charCodeAt(0)] = conversion;
+}
+
+/** The kind of the conversion byte `c`. */
+export function conversionOf(c: number): Conversion {
+  return CONVERSIONS[c]!;
+}
+
 /** A conversion's flags, width, precision, length and conversion byte. */
 export class Spec {
   /** Offset of the `%`. */
