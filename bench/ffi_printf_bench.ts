@@ -3,6 +3,12 @@
  * `printf("%d %s %#x %.3f %c", …)` and `format("{} {} {:#x} {:.3} {}", …)`,
  * with `format` as the baseline; then the cost of each conversion alone.
  *
+ * Medians of the means of 5 runs on the 2-core VM: `format` 649 ns,
+ * `formatPrintf` 730 ns, `vsnprintf` into a buffer (no bytes of its own
+ * to return) 509 ns. Alone: `%d` 137 ns, `%s` 127 ns, `%#x` 191 ns, `%lx`
+ * 310 ns, `%.3f` 254 ns, `%g` 380 ns, `%e` 408 ns, `%a` 464 ns, and `%f`
+ * of a double near 1e300 (all 301 digits, exact, in BigInt) 3.3 µs.
+ *
  * Run with `deno bench bench/ffi_printf_bench.ts`.
  *
  * @module
@@ -101,12 +107,12 @@ const ONE: [string, () => (number | bigint)[]][] = [
   ["%e", () => [n / 7]],
   ["%g", () => [n / 7]],
   ["%a", () => [n / 7]],
-  ["%f", () => [1e300 + n * 1e284]],
+  ["%f", () => [1e300 + n * 1e284]], // 301 digits, exact
 ];
 for (const [text, values] of ONE) {
   const bytes = new TextEncoder().encode(text);
   Deno.bench({
-    name: `formatPrintf("${text}")`,
+    name: `formatPrintf("${text}")${text === "%f" ? " of ~1e300" : ""}`,
     group: "one conversion",
     baseline: text === "%d",
     fn() {

@@ -25,13 +25,18 @@ function overflow(what: string, start: number): never {
 }
 
 /**
- * Reads a number after `*` if one is there: a positional `*N$` returns -1
- * (positional mode takes over), else the offset of what follows `*`.
+ * Looks after a `*` (at `at`) for a positional `N$`: returns -1 for one
+ * (positional mode takes over), else `at`. `start` is the `%`.
  */
-function starArgument(format: Uint8Array, at: number, end: number): number {
+function starArgument(
+  format: Uint8Array,
+  at: number,
+  end: number,
+  start: number,
+): number {
   if (at < end && isDigit(format[at]!)) {
     const n = readInt(format, at, end);
-    if (n === -1) overflow("A positional argument number", at - 2);
+    if (n === -1) overflow("A positional argument number", start);
     if (n > 0 && scan.end < end && format[scan.end] === Char.Dollar) return -1;
   }
   return at;
@@ -56,7 +61,7 @@ function sequential(
   let at = parseFlags(format, start + 1, end, spec);
   let c = at < end ? format[at]! : 0;
   if (c === Char.Star) {
-    at = starArgument(format, at + 1, end);
+    at = starArgument(format, at + 1, end, start);
     if (at < 0) return -1;
     const width = args.i32();
     if (width < 0) {
@@ -76,7 +81,7 @@ function sequential(
   if (at < end && format[at] === Char.Dot) {
     c = ++at < end ? format[at]! : 0;
     if (c === Char.Star) {
-      at = starArgument(format, at + 1, end);
+      at = starArgument(format, at + 1, end, start);
       if (at < 0) return -1;
       const prec = args.i32();
       spec.prec = prec < 0 ? -1 : prec;
@@ -104,8 +109,8 @@ function sequential(
 const encoder = new TextEncoder();
 
 /**
- * Formats the C format string `format` (up to its first NUL, if it has
- * one; a string is encoded as UTF-8) into `sink`, reading arguments from
+ * Formats the C format string `text` (up to its first NUL, if it has one;
+ * a string is encoded as UTF-8) into `sink`, reading arguments from
  * `source` and strings with `readString`.
  */
 export function printf(

@@ -31,7 +31,7 @@ function oddAt(x: number, k: number): boolean {
 }
 
 /** `x` (finite, ≥ 0) with exactly `prec` fraction digits: "12.340". */
-export function fixedText(x: number, prec: number): string {
+function fixedText(x: number, prec: number): string {
   if (x < 1e21 && prec <= 100) {
     // toFixed is exact but takes the larger candidate on a tie; glibc
     // takes the even one, and the larger one is odd then.
@@ -50,13 +50,13 @@ export function fixedText(x: number, prec: number): string {
 }
 
 /** The digits and exponent {@linkcode exponentDigits} found last. */
-export const decimal = { digits: "", exp: 0 };
+const decimal = { digits: "", exp: 0 };
 
 /**
  * `prec + 1` significant digits of `x` (finite, ≥ 0) and the power of ten
  * of the first one, into {@linkcode decimal}.
  */
-export function exponentDigits(x: number, prec: number): void {
+function exponentDigits(x: number, prec: number): void {
   if (x === 0) {
     decimal.digits = "0".repeat(prec + 1);
     decimal.exp = 0;

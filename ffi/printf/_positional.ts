@@ -175,6 +175,7 @@ export function runPositional(
         );
       }
       values.push(recorded.values[k]!);
+      // An int read then has only its low 32 bits to give.
       kinds[k] = had === Kind.Int32 ? Kind.Int32 : kind;
       continue;
     }
