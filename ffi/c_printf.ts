@@ -93,7 +93,8 @@ export function sprintf(format: CFormat, args: PrintfArguments): Uint8Array {
  * @param format The format.
  * @param args The arguments.
  * @returns The length of the whole output.
- * @throws {PrintfError} Where glibc returns -1; nothing is stored then.
+ * @throws {PrintfError} Where glibc returns -1; what was formatted before
+ *   the failure is stored with its NUL, as glibc leaves it.
  *
  * @example Truncation
  * ```ts
