@@ -902,17 +902,9 @@ export class Cpu {
     this.#userRuns++;
     try {
       const rip = signed(r.low(Reg.RIP), r.high(Reg.RIP));
-      const pa = this.translate(rip, Access.FETCH);
-      const user = pa >= 0 ? this.code.at(rip) : undefined;
-      if (user === undefined) {
-        this.stop({
-          reason: "triple-fault",
-          exitStatus: 2,
-          message: `no code at ${
-            this.code.describe(rip)
-          }, where user mode was entered`,
-        });
-      }
+      this.translate(rip, Access.FETCH); // a user fetch, which may fault
+      const user = this.code.at(rip) ??
+        this.#noCode(rip, "user mode was entered");
       user(this);
     } catch (error) {
       if (error !== USER_RUN_ENDED) throw error;
@@ -922,6 +914,16 @@ export class Cpu {
     for (const [reg, low, high] of kept) r.setHalves(reg, low, high);
   }
 
+  // Stops the machine: the CPU reached an address where no code is
+  // registered (on hardware it would run whatever bytes are there).
+  #noCode(address: number, where: string): never {
+    return this.stop({
+      reason: "triple-fault",
+      exitStatus: 2,
+      message: `no code at ${this.code.describe(address)}, where ${where}`,
+    });
+  }
+
   // The kernel code at `target` (LSTAR), after a supervisor fetch there
   // that may fault.
   #fetchKernel(target: number, what: string): CodeFunction {
@@ -929,17 +931,7 @@ export class Cpu {
       const fault = this.#lastFault();
       this.raise(fault.vector, fault.code, `fetch at ${what}: ${fault.why}`);
     }
-    const entry = this.code.at(target);
-    if (entry === undefined) {
-      this.stop({
-        reason: "triple-fault",
-        exitStatus: 2,
-        message: `no code at ${
-          this.code.describe(target)
-        }, where ${what} leads`,
-      });
-    }
-    return entry;
+    return this.code.at(target) ?? this.#noCode(target, `${what} leads`);
   }
 
   /**
@@ -1339,16 +1331,8 @@ export class Cpu {
     const flags = oldFlags & ~(TF | NT | RF | VM) & ~(type === 0xe ? IF : 0);
     r.setHalves(Reg.RFLAGS, flags | 2, 0);
     setSigned(r, Reg.RIP, target);
-    const handler = this.code.at(target);
-    if (handler === undefined) {
-      this.stop({
-        reason: "triple-fault",
-        exitStatus: 2,
-        message: `no code at ${
-          this.code.describe(target)
-        }, where gate ${vector} (${vectorName(vector)}) leads`,
-      });
-    }
+    const handler = this.code.at(target) ??
+      this.#noCode(target, `gate ${vector} (${vectorName(vector)}) leads`);
     if (++this.#depth > MAX_DEPTH) {
       this.stop({
         reason: "triple-fault",
