@@ -77,7 +77,6 @@ const H_TCB_OFFSET = 4;
 const H_FREE_HEAD = 5;
 const H_HIGH_WATER = 6;
 const H_LIVE = 7;
-const H_BLOCKED = 8;
 const H_FREE_LIST = 9;
 const H_CURSOR = 10;
 const H_SPAWNED = 11;
@@ -95,6 +94,7 @@ const C_DISPATCHED = 7;
 const C_STEALS = 8;
 const C_STOLEN = 9;
 const C_PREEMPTIONS = 10;
+const C_BLOCKED = 11;
 const C_HEADS = 16;
 const C_TAILS = 48;
 const CPU_AREA_WORDS = CPU_AREA_SIZE / 4;
@@ -291,8 +291,8 @@ let attaching: { base: number } | undefined;
  *
  * | offset | size | contents |
  * | --- | --- | --- |
- * | 0 | 128 | header: +0 magic `0x53434844`, +4 version 1, +8 CPUs, +12 max threads, +16 offset of the TCB array, +20 free-list head, +24 TCBs ever handed out (high water), +28 live threads, +32 blocked threads, +36 free-list length, +40 spawn cursor, +44 spawned, +48 exited; +64 the global lock word (`Mutex.inMemory`) |
- * | 128 + 320·c | 320 | CPU c: +0 its lock word (`Mutex.inMemory`), +8 priority bitmap (bit p: queue p non-empty), +12 current tid, +16 ready count, +20 dispatching flag, +24 need-resched flag, +28 dispatched, +32 steals, +36 stolen, +40 preemptions, +64 32 queue heads, +192 32 queue tails (by priority) |
+ * | 0 | 128 | header: +0 magic `0x53434844`, +4 version 1, +8 CPUs, +12 max threads, +16 offset of the TCB array, +20 free-list head, +24 TCBs ever handed out (high water), +28 live threads, +36 free-list length, +40 spawn cursor, +44 spawned, +48 exited; +64 the global lock word (`Mutex.inMemory`) |
+ * | 128 + 320·c | 320 | CPU c: +0 its lock word (`Mutex.inMemory`), +8 priority bitmap (bit p: queue p non-empty), +12 current tid, +16 ready count, +20 dispatching flag, +24 need-resched flag, +28 dispatched, +32 steals, +36 stolen, +40 preemptions, +44 blocked threads whose TCB names this CPU, +64 32 queue heads, +192 32 queue tails (by priority) |
  * | tcbs = 128 + 320·cpus rounded up to 64 | 64 · maxThreads | the TCBs, tid t at `tcbs + 64·t` |
  *
  * A TCB (64 bytes, one cache line; the only memory a thread costs):
@@ -580,7 +580,7 @@ export class Scheduler {
     w[t + T_CONTEXT + 1] = 0;
     w[t + T_GENERATION]!++;
     w[t + T_RESUME] = 0;
-    Atomics.store(w, t + T_CPU, cpu);
+    w[t + T_CPU] = cpu;
     const queue = this.#cpuLocks[cpu]!.lock();
     w[t + T_STATE] = READY;
     this.#pushBack(this.#c0 + CPU_AREA_WORDS * cpu, tid, t, priority);
@@ -698,7 +698,7 @@ export class Scheduler {
     if (state === READY) {
       this.#unlink(this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]!, t);
       w[t + T_STATE] = BLOCKED;
-      Atomics.add(w, this.#h + H_BLOCKED, 1);
+      w[this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]! + C_BLOCKED]!++;
       done = true;
     } else if (state === RUNNING) {
       if (w[t + T_REQUEST] === REQ_NONE) w[t + T_REQUEST] = REQ_BLOCK;
@@ -730,7 +730,7 @@ export class Scheduler {
       w[t + T_STATE] = READY;
       const c = this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]!;
       this.#pushBack(c, tid, t, w[t + T_PRIORITY]!);
-      Atomics.sub(w, this.#h + H_BLOCKED, 1);
+      w[c + C_BLOCKED]!--;
       done = true;
     } else if (state === RUNNING && w[t + T_REQUEST] === REQ_BLOCK) {
       w[t + T_REQUEST] = REQ_NONE;
@@ -764,7 +764,7 @@ export class Scheduler {
       free = true;
     } else if (state === BLOCKED) {
       w[t + T_STATE] = EXITED;
-      Atomics.sub(w, this.#h + H_BLOCKED, 1);
+      w[this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]! + C_BLOCKED]!--;
       free = true;
     } else if (state === RUNNING && w[t + T_REQUEST] !== REQ_EXIT) {
       w[t + T_REQUEST] = REQ_EXIT;
@@ -1099,11 +1099,13 @@ export class Scheduler {
     const cpus: CpuQueueStats[] = [];
     let ready = 0;
     let running = 0;
+    let blocked = 0;
     for (let cpu = 0; cpu < this.cpus; cpu++) {
       const c = this.#c0 + CPU_AREA_WORDS * cpu;
       const current = Atomics.load(w, c + C_CURRENT);
       const queued = Atomics.load(w, c + C_READY);
       ready += queued;
+      blocked += Atomics.load(w, c + C_BLOCKED);
       if (current !== NIL) running++;
       cpus.push({
         cpu,
@@ -1121,7 +1123,7 @@ export class Scheduler {
       live: Atomics.load(w, h + H_LIVE),
       ready,
       running,
-      blocked: Atomics.load(w, h + H_BLOCKED),
+      blocked,
       exited: Atomics.load(w, h + H_FREE_LIST),
       free: this.maxThreads - highWater,
       spawned: w[h + H_SPAWNED]! >>> 0,
@@ -1145,7 +1147,7 @@ export class Scheduler {
     if (!(tid >= 0 && tid < this.maxThreads && (tid | 0) === tid)) {
       throw badTid(tid, this.maxThreads);
     }
-    if (tid >= Atomics.load(this.#w, this.#h + H_HIGH_WATER)) return NIL;
+    if (tid >= this.#w[this.#h + H_HIGH_WATER]!) return NIL;
     return this.#t0 + TCB_WORDS * tid;
   }
 
@@ -1189,7 +1191,7 @@ export class Scheduler {
     for (;;) {
       const cpu = Atomics.load(w, t + T_CPU);
       const guard = this.#cpuLocks[cpu]!.lock();
-      if (Atomics.load(w, t + T_CPU) === cpu) return guard;
+      if (w[t + T_CPU] === cpu) return guard;
       guard[Symbol.dispose]();
     }
   }
@@ -1216,7 +1218,7 @@ export class Scheduler {
     }
     if (request === REQ_BLOCK) {
       w[t + T_STATE] = BLOCKED;
-      Atomics.add(w, this.#h + H_BLOCKED, 1);
+      w[c + C_BLOCKED]!++;
     } else {
       w[t + T_STATE] = READY;
       this.#pushBack(c, tid, t, w[t + T_PRIORITY]!);
@@ -1238,7 +1240,7 @@ export class Scheduler {
       w[this.#t0 + TCB_WORDS * tail + T_NEXT] = tid;
     }
     w[c + C_TAILS + priority] = tid;
-    Atomics.store(w, c + C_READY, w[c + C_READY]! + 1);
+    w[c + C_READY]!++;
   }
 
   // Takes the head of the highest non-empty list of the CPU at `c`, its
@@ -1257,7 +1259,7 @@ export class Scheduler {
     } else {
       w[this.#t0 + TCB_WORDS * next + T_PREV] = NIL;
     }
-    Atomics.store(w, c + C_READY, w[c + C_READY]! - 1);
+    w[c + C_READY]!--;
     return tid;
   }
 
@@ -1275,7 +1277,7 @@ export class Scheduler {
     if (w[c + C_HEADS + priority] === NIL) {
       w[c + C_BITMAP]! &= ~(1 << priority);
     }
-    Atomics.store(w, c + C_READY, w[c + C_READY]! - 1);
+    w[c + C_READY]!--;
   }
 
   // Puts an exited thread's TCB on the free list.
