@@ -54,21 +54,23 @@ import {
 import { FrameAllocator, Heap, writeU32 } from "@exo-kernel/core/memory";
 import { Mutex } from "@exo-kernel/core/sync";
 import { kprintln } from "@exo-kernel/core/macros";
-import image, { accountTick } from "./kernel_image.ts";
+import image, { markOnline } from "./kernel_image.ts";
 import { COM1_IRQ, Console } from "./console.ts";
 import { setUpCpu, SYSCALL_ENTRY } from "./cpu_setup.ts";
 import {
-  listThreads,
-  resetThreads,
-  spawnThread,
-  ThreadState,
-} from "./first_threads.ts";
+  createScheduler,
+  idleStep,
+  MAX_THREADS,
+  Priority,
+  ThreadEntry,
+  threadName,
+  timerTick,
+} from "./threads.ts";
 import {
   HANDLER_BASE,
   IDT_VIRTUAL,
   kernelHandlers,
   onTimerTick,
-  perCpu,
   Vector,
   writeIdt,
 } from "./interrupts.ts";
@@ -86,12 +88,14 @@ import {
   PerCpu,
   perCpuPage,
   RAM_SIZE,
+  SCHEDULER,
   TIMER_HZ,
   TSC_HZ,
 } from "./memory_layout.ts";
 import { buildKernelPageTables } from "./paging.ts";
 import { initPic } from "./pic.ts";
-import { Shell, type ShellKernel } from "./shell.ts";
+import { Scheduler } from "./scheduler.ts";
+import { Shell, type ShellKernel, type ThreadRow } from "./shell.ts";
 import { startAps, stopOtherCpus, writeBootParams } from "./smp.ts";
 
 /** The settings of one {@linkcode boot}. */
@@ -172,7 +176,7 @@ function kernelMain(
   const idt = writeIdt();
   idt.registerHandler(Vector.COM1, console.interrupt);
   setUpCpu(0, true);
-  onTimerTick(accountTick);
+  onTimerTick(timerTick);
   kprintln(
     "cpu0: GDT and TSS at {}, IDT of {} gates at {}, handlers from {}, syscall entry {}, APIC timer {} Hz",
     hex(kernelVirtual(perCpuPage(0))),
@@ -206,42 +210,37 @@ function kernelMain(
     hex(APIC_VIRTUAL),
   );
 
-  // The first threads: an idle thread per CPU, init and the shell.
-  resetThreads();
-  const idleThreads: number[] = [];
+  // The scheduler, and the first thread: init, which spawns the others.
+  const scheduler = createScheduler(cpus);
   for (let id = 0; id < cpus; id++) {
-    idleThreads.push(
-      spawnThread(`idle/${id}`, {
-        priority: 0,
-        cpu: id,
-        state: id === 0 ? ThreadState.READY : ThreadState.RUNNING,
-      }),
-    );
-    writeU32(
-      kernelVirtual(perCpuPage(id)) + PerCpu.CURRENT,
-      idleThreads[id]!,
-    );
+    const page = kernelVirtual(perCpuPage(id));
+    writeU32(page + PerCpu.CURRENT, 0xffff_ffff);
+    writeU32(page + PerCpu.KWORKER, 0xffff_ffff);
   }
-  spawnThread("init", { priority: 5, cpu: 0, state: ThreadState.BLOCKED });
-  const shellThread = spawnThread("shell", {
-    priority: 10,
+  const init = scheduler.spawn(ThreadEntry.INIT, 0, {
+    priority: Priority.INIT,
     cpu: 0,
-    state: ThreadState.RUNNING,
   });
-  writeU32(perCpu() + PerCpu.CURRENT, shellThread);
+  kprintln(
+    "sched: run queues and TCBs for {} threads at {} ({} MiB); init is thread {}",
+    MAX_THREADS,
+    hex(directMap(SCHEDULER)),
+    Scheduler.requiredSize(cpus, MAX_THREADS) >>> 20,
+    init,
+  );
+
+  // init's first step, here on the BSP: it spawns the kworkers.
+  cli();
+  idleStep(0);
 
   // The APs: INIT, STARTUP to the trampoline; each comes online and idles.
   writeBootParams(tables.pml4, readCr4(), cpus);
-  markOnlineBsp();
+  markOnline();
   if (cpus > 1) {
     kprintln("smp: INIT and STARTUP (vector 0x08) to cpu1..cpu{}", cpus - 1);
     const late = startAps(cpus);
     for (const id of late) kprintln("smp: cpu{} did not come online", id);
   }
-  kprintln(
-    "threads: {} (placeholder table until examples/kernel/scheduler.ts)",
-    listThreads().map((t) => `${t.tid} ${t.name}`).join(", "),
-  );
 
   const kernel: ShellKernel = {
     cpus,
@@ -249,8 +248,15 @@ function kernelMain(
     heap,
     heapLock,
     pml4: tables.pml4,
-    threads: listThreads,
-    threadSource: "placeholder thread table",
+    threads() {
+      const rows: ThreadRow[] = [];
+      for (const t of scheduler.threads()) {
+        rows.push({ ...t, name: threadName(t) });
+        if (rows.length === 64) break;
+      }
+      return { rows, live: scheduler.stats().live };
+    },
+    threadSource: "examples/kernel/scheduler.ts",
     halt(): never {
       const stopped = stopOtherCpus(cpus);
       kprintln(
@@ -277,16 +283,15 @@ function kernelMain(
   onPrompt();
 
   // The shell: take what COM1's handler queued, with interrupts off so
-  // that the check and the `sti; hlt` cannot miss it; idle in hlt.
-  const page = perCpu();
+  // that the check and the `sti; hlt` cannot miss it; when there is none,
+  // run a ready thread, or idle in hlt.
   for (;;) {
     cli();
     const byte = console.take();
     if (byte === undefined) {
-      writeU32(page + PerCpu.CURRENT, idleThreads[0]!);
+      if (idleStep(0)) continue;
       sti();
       hlt();
-      writeU32(page + PerCpu.CURRENT, shellThread);
       continue;
     }
     sti();
@@ -300,11 +305,6 @@ function kernelMain(
       shell.prompt();
     }
   }
-}
-
-function markOnlineBsp(): void {
-  // The BSP counts itself in writeBootParams; its flag says it is up.
-  writeU32(perCpu() + PerCpu.ONLINE, 1);
 }
 
 /**

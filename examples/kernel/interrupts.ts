@@ -208,23 +208,24 @@ function hex64(value: bigint): string {
   return `0x${BigInt.asUintN(64, value).toString(16).padStart(16, "0")}`;
 }
 
-/** The hook each timer tick calls (the scheduler's tick), per CPU. */
-let tickHook: (cpu: number) => void = () => {};
+/** The hook each timer tick calls, per CPU (a Worker each). */
+let tickHook: (ticks: number) => void = () => {};
 
 /**
- * Sets what the timer interrupt calls on this CPU's thread, after counting
- * the tick: the scheduler's accounting.
+ * Sets what the timer interrupt calls on this CPU, after counting the
+ * tick.
  *
- * @param hook Called with the CPU number.
+ * @param hook Called with the CPU's tick count.
  */
-export function onTimerTick(hook: (cpu: number) => void): void {
+export function onTimerTick(hook: (ticks: number) => void): void {
   tickHook = hook;
 }
 
 function timer(): void {
   const page = perCpu();
-  writeU32(page + PerCpu.TICKS, (readU32(page + PerCpu.TICKS) + 1) >>> 0);
-  tickHook(readU32(page + PerCpu.ID));
+  const ticks = (readU32(page + PerCpu.TICKS) + 1) >>> 0;
+  writeU32(page + PerCpu.TICKS, ticks);
+  tickHook(ticks);
   endOfInterrupt();
 }
 

@@ -16,8 +16,8 @@
  */
 import { currentCpu, kernelImage } from "@exo-kernel/core/machine";
 import {
+  cli,
   hlt,
-  interruptsEnabled,
   sti,
   writeCr3,
   writeCr4,
@@ -25,7 +25,6 @@ import {
 import { readU32, writeU32 } from "@exo-kernel/core/memory";
 import { kprintln } from "@exo-kernel/core/macros";
 import { setUpCpu } from "./cpu_setup.ts";
-import { chargeTick } from "./first_threads.ts";
 import {
   Apic,
   apicRead,
@@ -40,17 +39,15 @@ import {
   PerCpu,
   TIMER_HZ,
 } from "./memory_layout.ts";
+import {
+  attachScheduler,
+  idleStep,
+  installThreadCode,
+  timerTick,
+} from "./threads.ts";
 
 /** The STARTUP IPI's vector: the trampoline page number. */
 export const AP_STARTUP_VECTOR: number = AP_TRAMPOLINE >> 12;
-
-/**
- * The timer's accounting on every CPU: a run of the CPU's current thread.
- */
-export function accountTick(): void {
-  const current = readU32(perCpu() + PerCpu.CURRENT);
-  if (current !== 0xffff_ffff) chargeTick(current);
-}
 
 /**
  * Says that this CPU is online: its per-CPU flag, and one more in the
@@ -63,15 +60,19 @@ export function markOnline(): void {
 }
 
 /**
- * The idle loop: `sti; hlt` until an interrupt, then look for work. The
- * IPI handlers do the work an AP is asked for; a scheduler would pick a
- * thread here.
+ * A CPU's idle loop: with interrupts off, run a ready thread if there is
+ * one (the scheduler's idle step); else `sti; hlt` until an interrupt (a
+ * timer tick, an IPI), which `sti`'s shadow cannot miss.
+ *
+ * @param cpu The CPU.
  */
-export function idle(): never {
+export function idle(cpu: number): never {
+  const page = perCpu();
   for (;;) {
-    if (!interruptsEnabled()) sti();
+    cli();
+    if (idleStep(cpu)) continue;
+    sti();
     hlt();
-    const page = perCpu();
     writeU32(page + PerCpu.WAKEUPS, (readU32(page + PerCpu.WAKEUPS) + 1) >>> 0);
   }
 }
@@ -84,20 +85,21 @@ function apEntry(): void {
   writeCr4(cr4);
   const id = apicRead(Apic.ID) >>> 24;
   setUpCpu(id, false);
-  onTimerTick(accountTick);
-  const idleThread = readU32(perCpu() + PerCpu.CURRENT);
+  onTimerTick(timerTick);
+  const scheduler = attachScheduler();
   kprintln(
-    "cpu{}: online: APIC ID {}, GDT/TSS/IDT loaded, timer at {} Hz, idle thread {}",
+    "cpu{}: online: APIC ID {}, GDT/TSS/IDT loaded, timer at {} Hz, scheduler attached ({} threads)",
     id,
     id,
     TIMER_HZ,
-    idleThread === 0xffff_ffff ? "none" : `${idleThread}`,
+    scheduler.stats().live,
   );
   markOnline();
-  idle();
+  idle(id);
 }
 
 export default kernelImage(import.meta.url, (code) => {
   installHandlerCode(code);
+  installThreadCode(code);
   code.register(AP_TRAMPOLINE, apEntry);
 });

@@ -18,8 +18,8 @@
  * | 0x0040_0000 – 0x0050_0000 | 1 MiB   | kernel stacks: 64 KiB (RSP0) + 16 KiB (#DF, IST1) per CPU    |
  * | 0x0100_0000 – 0x0500_0000 | 64 MiB  | kernel heap (`Heap`, its lock word first)                    |
  * | 0x0500_0000 – 0x0900_0000 | 64 MiB  | IPC: endpoints, message buffers, cross-CPU rings             |
- * | 0x1000_0000 – 0x3000_0000 | 512 MiB | scheduler: run queues and TCBs (512 B each for 1M threads)   |
- * | the rest                  | 376 MiB | free frames (`FrameAllocator`): address spaces, user pages   |
+ * | 0x1000_0000 – 0x3000_0000 | 512 MiB | scheduler: run queues and 64-byte TCBs (2^20 of them: 64 MiB) |
+ * | the rest                  | 379 MiB | free frames (`FrameAllocator`): address spaces, user pages   |
  *
  * Virtual memory (the same kernel half on every CPU):
  *
@@ -137,7 +137,7 @@ export const IPC = 0x500_0000;
 export const IPC_SIZE = 64 << 20;
 /** The scheduler's region: run queues and TCBs. */
 export const SCHEDULER = 0x1000_0000;
-/** The scheduler region's size: 512 MiB, 512 bytes for each of 1M threads. */
+/** The scheduler region's size: 512 MiB (1M 64-byte TCBs take 64 MiB). */
 export const SCHEDULER_SIZE = 512 << 20;
 
 /**
@@ -192,7 +192,7 @@ export const PerCpu = {
   TICKS: 0x10c,
   /** u32: IPIs taken. */
   IPIS: 0x110,
-  /** u32: the thread it runs (placeholder scheduler), or 0xFFFF_FFFF. */
+  /** u32: the thread it runs now, or 0xFFFF_FFFF. */
   CURRENT: 0x114,
   /** u32: 1 once the CPU has stopped for `halt`. */
   STOPPED: 0x118,
@@ -204,6 +204,10 @@ export const PerCpu = {
   POLL: 0x124,
   /** u32: `hlt`s that returned (idle wake-ups). */
   WAKEUPS: 0x128,
+  /** u32: the tid of this CPU's kworker, or 0xFFFF_FFFF. */
+  KWORKER: 0x12c,
+  /** u32: 1 when the timer says a kworker pass is due. */
+  KWORKER_DUE: 0x130,
   /** Context area A (768 bytes, 256-aligned). */
   CONTEXT_A: 0x400,
   /** Context area B. */

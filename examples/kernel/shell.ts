@@ -28,7 +28,6 @@ import {
 } from "@exo-kernel/core/memory";
 import { kprint, kprintln } from "@exo-kernel/core/macros";
 import type { Mutex } from "@exo-kernel/core/sync";
-import type { ThreadRow } from "./first_threads.ts";
 import { directMap, KERNEL_REGIONS } from "./memory_layout.ts";
 import {
   formatWalk,
@@ -48,6 +47,30 @@ import {
 /** The prompt. */
 export const PROMPT = "exo> ";
 
+/** A row of `ps`. */
+export interface ThreadRow {
+  /** The thread id. */
+  readonly tid: number;
+  /** `running`, `ready` or `blocked`. */
+  readonly state: string;
+  /** The priority, 0 (lowest) to 31. */
+  readonly priority: number;
+  /** The CPU it runs on, is queued on or last ran on. */
+  readonly cpu: number;
+  /** How many times it was dispatched. */
+  readonly runs: number;
+  /** Its name. */
+  readonly name: string;
+}
+
+/** The threads `ps` lists: some rows, and how many there are in all. */
+export interface ThreadList {
+  /** The first rows, by tid. */
+  readonly rows: readonly ThreadRow[];
+  /** The live threads in all. */
+  readonly live: number;
+}
+
 /** What the shell needs from the kernel. */
 export interface ShellKernel {
   /** The number of CPUs online. */
@@ -61,7 +84,7 @@ export interface ShellKernel {
   /** The kernel's PML4 (physical). */
   readonly pml4: number;
   /** The threads, for `ps`. */
-  threads(): ThreadRow[];
+  threads(): ThreadList;
   /** Where `ps` gets them from, for its title. */
   readonly threadSource: string;
   /** Stops every CPU; does not return. */
@@ -224,7 +247,7 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<
     usage: "ps",
     help: "threads: tid, state, priority, cpu, runs",
     run(kernel) {
-      const rows = kernel.threads();
+      const { rows, live } = kernel.threads();
       kprintln(
         "{:>5}  {:<8} {:>4} {:>4} {:>8}  {}",
         "TID",
@@ -245,7 +268,8 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<
           t.name,
         );
       }
-      kprintln("{} threads ({})", rows.length, kernel.threadSource);
+      if (live > rows.length) kprintln("  ({} more)", live - rows.length);
+      kprintln("{} threads ({})", live, kernel.threadSource);
     },
   }],
   ["regs", {
