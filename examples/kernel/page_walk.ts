@@ -211,7 +211,7 @@ export function parseVirtualAddress(
 ): VirtualAddress | { readonly error: string } {
   const clean = text.replaceAll("_", "");
   let value: bigint;
-  if (/^0x[0-9a-f]{1,16}$/i.test(clean) || /^[0-9]{1,20}$/.test(clean)) {
+  if (/^0x[0-9a-f]{1,32}$/i.test(clean) || /^[0-9]{1,40}$/.test(clean)) {
     value = BigInt(clean);
   } else {
     return {
