@@ -119,6 +119,8 @@ const TCB_WORDS = TCB_SIZE / 4;
 const REQ_NONE = 0;
 const REQ_BLOCK = 1;
 const REQ_EXIT = 2;
+// With REQ_BLOCK and REQ_EXIT, what `#change` does to a thread.
+const OP_UNBLOCK = 3;
 
 /**
  * The states of a thread, as its TCB's state word holds them.
@@ -323,19 +325,23 @@ let attaching: { base: number } | undefined;
  * the never-used ones above a high-water mark, so a fresh region is never
  * touched beyond what is used.
  *
- * **Locking.** Each CPU's queues (its area, and the queue and state fields
- * of the TCBs queued on it or running on it) are guarded by that CPU's
- * `Mutex.inMemory` lock word; the free list and the high-water mark by the
- * global lock word. No operation holds two locks at once, so no lock
- * order exists to break. An operation on a thread by tid locks the CPU
- * named in its TCB and checks it again under the lock, as it may change
- * while the thread is stolen (it is written only with the lock of its old
- * CPU held). A CPU's current tid, dispatching and need-resched flags and
- * counters are written only by that CPU. Call the scheduler with
- * interrupts disabled if an interrupt handler (the timer) calls it too: a
- * handler that takes the lock its CPU holds is the library's
- * `DeadlockError`. With one CPU, each operation takes one or two
- * uncontended locks and never looks at other CPUs.
+ * **Locking.** Each CPU's queues — its area's lists, bitmap, ready and
+ * blocked counts, and the queue, state and request fields of the TCBs
+ * queued on it, running on it or blocked with its number — are guarded
+ * by that CPU's `Mutex.inMemory` lock word; the free list, the high-water
+ * mark and the live count by the global lock word. No operation holds two
+ * locks at once, so there is no lock order to break. An operation on a
+ * thread by tid (block, unblock, exit) locks the CPU named in its TCB and
+ * checks the name again under the lock, as a steal may change it (a steal
+ * writes it last, with `Atomics.store`, holding the old CPU's lock). A
+ * CPU's current tid, dispatching and need-resched flags and counters are
+ * written only by that CPU. `stats` and `threads` read without locks: a
+ * snapshot. With one CPU, `pickNext`, `yield`, `block` and `unblock` take
+ * one uncontended lock, `spawn`, `exit` and `runOnce` two (`runOnce` and
+ * `pickNext` one more, the global one, when the thread exits), and nothing
+ * looks at other CPUs. If an interrupt handler (the timer's) calls the
+ * scheduler, call it elsewhere with interrupts disabled: a handler that
+ * takes the lock its CPU holds is the library's `DeadlockError`.
  *
  * @example Priorities, and a yield that goes to the back of the queue
  * ```ts
@@ -683,29 +689,13 @@ export class Scheduler {
    * its own code), unless {@linkcode Scheduler.unblock} comes first.
    *
    * @param tid The thread.
-   * @returns `true` if it was ready or running; `false` if it was already
-   *   blocked, or is not alive.
+   * @returns `true` if it was ready, or running and had not asked to
+   *   exit; `false` if it was already blocked, or is not alive.
    * @throws {RangeError} If `tid` is not an integer from 0 to
    *   `maxThreads − 1`.
    */
   block(tid: number): boolean {
-    const t = this.#tcb(tid);
-    if (t < 0) return false;
-    const w = this.#w;
-    const queue = this.#lockThread(t);
-    let done = false;
-    const state = w[t + T_STATE];
-    if (state === READY) {
-      this.#unlink(this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]!, t);
-      w[t + T_STATE] = BLOCKED;
-      w[this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]! + C_BLOCKED]!++;
-      done = true;
-    } else if (state === RUNNING) {
-      if (w[t + T_REQUEST] === REQ_NONE) w[t + T_REQUEST] = REQ_BLOCK;
-      done = w[t + T_REQUEST] === REQ_BLOCK;
-    }
-    queue[Symbol.dispose]();
-    return done;
+    return this.#change(tid, REQ_BLOCK);
   }
 
   /**
@@ -720,24 +710,7 @@ export class Scheduler {
    *   `maxThreads − 1`.
    */
   unblock(tid: number): boolean {
-    const t = this.#tcb(tid);
-    if (t < 0) return false;
-    const w = this.#w;
-    const queue = this.#lockThread(t);
-    let done = false;
-    const state = w[t + T_STATE];
-    if (state === BLOCKED) {
-      w[t + T_STATE] = READY;
-      const c = this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]!;
-      this.#pushBack(c, tid, t, w[t + T_PRIORITY]!);
-      w[c + C_BLOCKED]!--;
-      done = true;
-    } else if (state === RUNNING && w[t + T_REQUEST] === REQ_BLOCK) {
-      w[t + T_REQUEST] = REQ_NONE;
-      done = true;
-    }
-    queue[Symbol.dispose]();
-    return done;
+    return this.#change(tid, OP_UNBLOCK);
   }
 
   /**
@@ -751,29 +724,7 @@ export class Scheduler {
    *   `maxThreads − 1`.
    */
   exit(tid: number): boolean {
-    const t = this.#tcb(tid);
-    if (t < 0) return false;
-    const w = this.#w;
-    const queue = this.#lockThread(t);
-    let done = true;
-    let free = false;
-    const state = w[t + T_STATE];
-    if (state === READY) {
-      this.#unlink(this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]!, t);
-      w[t + T_STATE] = EXITED;
-      free = true;
-    } else if (state === BLOCKED) {
-      w[t + T_STATE] = EXITED;
-      w[this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]! + C_BLOCKED]!--;
-      free = true;
-    } else if (state === RUNNING && w[t + T_REQUEST] !== REQ_EXIT) {
-      w[t + T_REQUEST] = REQ_EXIT;
-    } else {
-      done = false;
-    }
-    queue[Symbol.dispose]();
-    if (free) this.#free(tid);
-    return done;
+    return this.#change(tid, REQ_EXIT);
   }
 
   /**
@@ -1194,6 +1145,54 @@ export class Scheduler {
       if (w[t + T_CPU] === cpu) return guard;
       guard[Symbol.dispose]();
     }
+  }
+
+  // Blocks (REQ_BLOCK), unblocks (OP_UNBLOCK) or ends (REQ_EXIT) a thread,
+  // under the lock of its CPU: a ready or blocked one at once, a running
+  // one by a request carried out at the end of its turn (an exit request
+  // is final; an unblock cancels a block request).
+  #change(tid: number, op: number): boolean {
+    const t = this.#tcb(tid);
+    if (t < 0) return false;
+    const w = this.#w;
+    const queue = this.#lockThread(t);
+    const c = this.#c0 + CPU_AREA_WORDS * w[t + T_CPU]!;
+    const state = w[t + T_STATE];
+    let done = true;
+    let free = false;
+    if (state === READY && op !== OP_UNBLOCK) {
+      this.#unlink(c, t);
+      if (op === REQ_BLOCK) {
+        w[t + T_STATE] = BLOCKED;
+        w[c + C_BLOCKED]!++;
+      } else {
+        w[t + T_STATE] = EXITED;
+        free = true;
+      }
+    } else if (state === BLOCKED && op !== REQ_BLOCK) {
+      w[c + C_BLOCKED]!--;
+      if (op === OP_UNBLOCK) {
+        w[t + T_STATE] = READY;
+        this.#pushBack(c, tid, t, w[t + T_PRIORITY]!);
+      } else {
+        w[t + T_STATE] = EXITED;
+        free = true;
+      }
+    } else if (state === RUNNING) {
+      const request = w[t + T_REQUEST];
+      if (op === OP_UNBLOCK) {
+        done = request === REQ_BLOCK;
+        if (done) w[t + T_REQUEST] = REQ_NONE;
+      } else {
+        done = request !== REQ_EXIT;
+        if (done) w[t + T_REQUEST] = op;
+      }
+    } else {
+      done = false;
+    }
+    queue[Symbol.dispose]();
+    if (free) this.#free(tid);
+    return done;
   }
 
   // Makes `tid` the running thread of the CPU at `c` (its owner's fields).

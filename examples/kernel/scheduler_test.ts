@@ -746,7 +746,7 @@ Deno.test("2 CPUs (Workers) pick from the shared queues: CPU 1 steals from CPU 0
 });
 
 Deno.test("2 CPUs: threads that yield, block and wake each other across CPUs run each of their steps exactly once", () => {
-  const THREADS = 40_000;
+  const THREADS = 100_000;
   const { machine, s } = onTwoCpus(Mode.mixed, THREADS, (i) => i % 2);
   const memory = machine.memory;
   let wrong = 0;
