@@ -140,6 +140,7 @@ function crossCpu(kernel: ShellKernel): void {
     kprintln("  (one CPU: no cross-CPU round trips)");
     return;
   }
+  timeMailboxRoundTrips(1, 2000);
   timing(timeIpiRoundTrips(1, 200));
   timing(timeMailboxRoundTrips(1, 20_000));
 }
@@ -331,9 +332,14 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<
     usage: "bench",
     help: "in-machine timings: syscalls, context switches, heap, cross-CPU",
     run(kernel) {
-      kprintln("bench: ns per operation (TSC on the host clock):");
+      kprintln(
+        "bench: time per operation (TSC on the host clock), after a warm-up round:",
+      );
+      timeSyscalls(kernel, 500);
       timing(timeSyscalls(kernel, 5000));
+      timeContextSwitches(kernel, 200);
       timing(timeContextSwitches(kernel, 2000));
+      timeHeap(kernel, 500);
       timing(timeHeap(kernel, 5000));
       crossCpu(kernel);
     },
