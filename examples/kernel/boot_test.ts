@@ -1,10 +1,15 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import {
+  Machine,
   MemorySink,
   PhysicalMemory,
   ScriptedSource,
 } from "@exo-kernel/core/machine";
+import { int3, writeCr3 } from "@exo-kernel/core/arch/x86_64";
+import { writeU64 } from "@exo-kernel/core/memory";
 import { boot } from "./boot.ts";
+import { setUpCpu } from "./cpu_setup.ts";
+import { writeIdt } from "./interrupts.ts";
 import { RAM_SIZE } from "./memory_layout.ts";
 import { buildKernelPageTables } from "./paging.ts";
 import { COMMANDS, PROMPT } from "./shell.ts";
@@ -184,4 +189,30 @@ Deno.test("boot: in-process, with scripted input and COM1 in memory", () => {
     text,
     /exo> tlb\r\ncpu0 TLB: \d+ live entries: \d+ × 4 KiB, \d+ × 2 MiB, 0 × 1 GiB\r\n {2}PCID 0 \(CR4.PCIDE = 1\), CR3 0x0000000000200000\r\n/,
   );
+});
+
+Deno.test("boot: an exception prints what happened; #BP goes on, #PF stops the machine", () => {
+  const sink = new MemorySink();
+  const machine = new Machine({ ramSize: RAM_SIZE, sink });
+  const report = machine.run(() => {
+    const { pml4 } = buildKernelPageTables(machine.memory, RAM_SIZE);
+    writeCr3(pml4);
+    writeIdt();
+    setUpCpu(0, true);
+    int3();
+    writeU64(0x4000_0000_0000, 1n); // user space is empty: #PF
+  });
+  strictEqual(report.reason, "debug-exit");
+  strictEqual(report.exitStatus, 3); // the value 1, as (1 << 1) | 1
+  const lines = sink.text().split("\r\n");
+  match(
+    lines[0]!,
+    /^cpu0: EXCEPTION #BP breakpoint \(3\) at RIP 0x[0-9a-f]{16}, CS 0x8$/,
+  );
+  // A write (W/R = 1) to a page not present (P = 0): error code 0x2.
+  match(
+    lines[1]!,
+    /^cpu0: EXCEPTION #PF page fault \(14\) at RIP 0x[0-9a-f]{16}, CS 0x8, error code 0x2 \(CAUSED_BY_WRITE\), CR2 0x0000400000000000$/,
+  );
+  strictEqual(lines[2], "cpu0: kernel panic: stopping the machine");
 });
