@@ -774,13 +774,17 @@ export type EndpointState = "idle" | "receiving" | "calling";
  * | offset | size | contents |
  * |---|---|---|
  * | 0 | 4 | magic 0x5450_4E45 |
- * | 4 | 4 | state: 0 idle (no server), 1 a server receives, 2 a call is under way (changed by compare-and-exchange) |
+ * | 4 | 4 | state: 0 idle (no server), 1 a server receives, 2 a call is under way |
  * | 8 | 4 | the server's TCB (physical address) |
  * | 12 | 4 | the caller's TCB, during a call |
  * | 16 | 4 | the badge |
  * | 20 | 4 | 1 once the server replied to the call under way |
- * | 24 | 4 | calls completed (u32, wrapping) |
- * | 28 | 36 | reserved, zero |
+ * | 24 | 4 | calls answered (u32, wrapping) |
+ * | 28 | 4 | the server's CPU: its number + 1 (0: none) |
+ * | 32 | 32 | reserved, zero |
+ *
+ * Once a server waits, only the kernel of its CPU changes the endpoint
+ * (a call from another CPU is refused), so plain reads and writes do.
  */
 export class Endpoint {
   /** The endpoint's physical address: what {@linkcode call} takes. */
@@ -1130,6 +1134,9 @@ export class IpcKernel {
       const code = this.#fetch(entryHigh * TWO_32 + (entryLow >>> 0));
       if (code !== undefined) {
         code(cpu);
+        // The return enters the kernel.
+        regs[W_SS] = selectors >>> 16;
+        r.setHalves(Reg.CS, selectors & 0xffff, 0);
         if (ram[e + EP_REPLIED] === 1) {
           result = ram[c + W_RAX]! >>> 0; // the IPC_REPLY system call
         } else if (r.low(Reg.RAX) === IPC_REPLY && r.high(Reg.RAX) === 0) {
@@ -1150,8 +1157,10 @@ export class IpcKernel {
     } finally {
       // 7. Back to the client: kernel mode, its space, its registers, the
       // reply's in RAX and the message registers.
-      regs[W_SS] = selectors >>> 16;
-      r.setHalves(Reg.CS, selectors & 0xffff, 0);
+      if (r.low(Reg.CS) !== (selectors & 0xffff)) {
+        regs[W_SS] = selectors >>> 16;
+        r.setHalves(Reg.CS, selectors & 0xffff, 0);
+      }
       ram[s + TCB_SERVING] = 0;
       this.#current = client;
       this.#loadCr3(clientCr3Low, clientCr3High);
