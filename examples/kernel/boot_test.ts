@@ -216,3 +216,43 @@ Deno.test("boot: an exception prints what happened; #BP goes on, #PF stops the m
   );
   strictEqual(lines[2], "cpu0: kernel panic: stopping the machine");
 });
+
+Deno.test("boot: ipc and bench time what they say, and every answer is right", () => {
+  const sink = new MemorySink();
+  const { report } = boot({
+    sink,
+    source: new ScriptedSource("ipc\nbench\nhalt\n"),
+  });
+  strictEqual(report.reason, "halted");
+  const text = sink.text();
+  // A timing that went wrong (a wrong reply, no answer) prints "no answer".
+  strictEqual(text.includes("no answer"), false);
+  const each = (what: string, count: number) =>
+    new RegExp(
+      `  ${
+        what.replace(/[()+.]/g, "\\$&")
+      } +${count} × +[\\d.]+ (ns|µs) each\r\n`,
+      "g",
+    );
+  strictEqual(
+    text.match(
+      each("IPC call + reply between two address spaces (ipc.ts)", 5000),
+    )
+      ?.length,
+    2,
+  );
+  strictEqual(
+    text.match(each("IPI round trip to cpu1 (woken from hlt)", 200))?.length,
+    2,
+  );
+  strictEqual(
+    text.match(each("mailbox round trip to cpu1 (polling)", 20000))?.length,
+    2,
+  );
+  match(text, each("syscall getpid from CPL 3 and sysret", 5000));
+  match(
+    text,
+    each("context switch between two address spaces (PCIDs 0 and 1)", 2000),
+  );
+  match(text, each("heap alloc(64) + dealloc, locked", 5000));
+});

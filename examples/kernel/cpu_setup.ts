@@ -67,6 +67,22 @@ const PERIODIC = 1 << 17;
 /** LVT delivery mode ExtINT (0b111 << 8), unmasked: the PIC's INTR. */
 const EXT_INT = 0x700;
 
+// This CPU's system-call table (each CPU is a Worker; the BSP makes a new
+// one at each boot).
+let table: SystemCalls | undefined;
+
+/**
+ * The current CPU's system-call table, which {@linkcode setUpCpu} loaded:
+ * more calls (IPC's) can be added to it.
+ *
+ * @returns The table.
+ * @throws {Error} Before {@linkcode setUpCpu}.
+ */
+export function systemCalls(): SystemCalls {
+  if (table === undefined) throw new Error("No system calls on this CPU yet");
+  return table;
+}
+
 /** Counts per timer period: TSC ticks ÷ 16 per 1/TIMER_HZ s. */
 export const TIMER_COUNT: number = TSC_HZ / 16 / TIMER_HZ;
 
@@ -110,6 +126,7 @@ export function setUpCpu(id: number, bsp: boolean): void {
   calls.register(Syscall.SCHED_YIELD, () => 0);
   calls.register(Syscall.EXIT, () => currentCpu().endUserRun());
   calls.load();
+  table = calls;
 
   // The local APIC: enabled with the spurious vector, the timer periodic.
   apicWrite(Apic.SVR, 0x100 | Vector.SPURIOUS);

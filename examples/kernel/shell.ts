@@ -11,8 +11,8 @@
  * | `tlb`         | this CPU's live TLB entries by page size, and its PCID          |
  * | `ps`          | the threads: tid, state, priority, CPU, runs, name              |
  * | `regs`        | this CPU's registers                                            |
- * | `ipc`         | round trips to another CPU (IPI, and a polled mailbox)          |
- * | `bench`       | syscalls, context switches, heap allocations, cross-CPU calls   |
+ * | `ipc`         | IPC call + reply (`ipc.ts`); round trips to another CPU         |
+ * | `bench`       | syscalls, context switches, heap, IPC calls, cross-CPU calls    |
  * | `halt`        | stops every CPU (the machine then ends, exit status 0)          |
  *
  * Output goes to COM1 through `kprintln`.
@@ -38,6 +38,7 @@ import {
 import {
   timeContextSwitches,
   timeHeap,
+  timeIpcCalls,
   timeIpiRoundTrips,
   timeMailboxRoundTrips,
   timeSyscalls,
@@ -320,11 +321,11 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<
   }],
   ["ipc", {
     usage: "ipc",
-    help: "round trips to another CPU: IPI, polled mailbox",
+    help: "IPC call + reply (ipc.ts); round trips to another CPU",
     run(kernel) {
-      kprintln(
-        "ipc: cross-CPU round trips (examples/kernel/ipc.ts is not in this kernel yet):",
-      );
+      kprintln("ipc: time per operation (TSC on the host clock):");
+      timeIpcCalls(kernel, 500);
+      timing(timeIpcCalls(kernel, 5000));
       crossCpu(kernel);
     },
   }],
@@ -341,6 +342,8 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<
       timing(timeContextSwitches(kernel, 2000));
       timeHeap(kernel, 500);
       timing(timeHeap(kernel, 5000));
+      timeIpcCalls(kernel, 500);
+      timing(timeIpcCalls(kernel, 5000));
       crossCpu(kernel);
     },
   }],

@@ -1,8 +1,9 @@
 /**
  * Quick timings inside the running kernel, for the shell's `bench` and
  * `ipc` commands: system calls from user mode, context switches between
- * two address spaces, heap allocations under the heap's lock, and
- * round trips to another CPU (by IPI, and through a polled mailbox).
+ * two address spaces, heap allocations under the heap's lock, IPC calls
+ * between two address spaces (`ipc.ts`), and round trips to another CPU
+ * (by IPI, and through a polled mailbox).
  *
  * Times come from the TSC, which runs on the host clock in this kernel
  * (2 GHz nominal), so they are real time.
@@ -33,10 +34,23 @@ import {
   readU32,
 } from "@exo-kernel/core/memory";
 import type { Mutex } from "@exo-kernel/core/sync";
-import { Syscall } from "./cpu_setup.ts";
+import { Syscall, systemCalls } from "./cpu_setup.ts";
+import {
+  AddressSpace,
+  call,
+  Endpoint,
+  ipcHandler,
+  IpcKernel,
+  messageInfo,
+  messageRegister,
+  setMessageRegister,
+  Thread,
+  USER_BASE,
+} from "./ipc.ts";
 import { sendIpi, Vector } from "./interrupts.ts";
 import {
   directMap,
+  IPC,
   kernelVirtual,
   PerCpu,
   perCpuPage,
@@ -165,6 +179,91 @@ export function timeContextSwitches(
     what: "context switch between two address spaces (PCIDs 0 and 1)",
     count,
     ns: ns(cycles, count),
+  };
+}
+
+// The IPC setup of each machine: a client and a server in address spaces
+// of their own, an endpoint and two TCBs in the IPC region.
+const ipcSetups = new WeakMap<
+  object,
+  { ipc: IpcKernel; endpoint: Endpoint; client: Thread }
+>();
+
+function ipcSetup(
+  kernel: TimingKernel,
+): { ipc: IpcKernel; endpoint: Endpoint; client: Thread } {
+  const memory = currentCpu().memory;
+  const known = ipcSetups.get(memory);
+  if (known !== undefined) return known;
+  const spaces = [2, 3].map((pcid) => {
+    const space = AddressSpace.create(kernel.frames, { pcid, memory });
+    // The kernel half too: IDT, handlers, stacks, APIC, direct map.
+    const pml4 = space.level4.startAddress().value;
+    memory.copy(pml4 + 2048, kernel.pml4 + 2048, 2048);
+    space.mapUser(USER_BASE, kernel.frames, {
+      pages: 2,
+      executable: true,
+      writable: true,
+    });
+    return space;
+  });
+  // The server adds 1 to word 0 and replies by returning (ReplyRecv).
+  currentCpu().code.register(
+    USER_BASE + 0x1000,
+    ipcHandler(() => {
+      setMessageRegister(0, messageRegister(0) + 1);
+      return messageInfo(0, 8);
+    }),
+  );
+  const ipc = new IpcKernel({ calls: systemCalls() });
+  ipc.load();
+  const endpoint = Endpoint.create(memory, IPC);
+  ipc.serve(
+    endpoint,
+    Thread.create(memory, IPC + 0x1000, {
+      space: spaces[1]!,
+      entry: USER_BASE + 0x1000,
+      stack: USER_BASE + 0x2000,
+    }),
+  );
+  const client = Thread.create(memory, IPC + 0x1400, {
+    space: spaces[0]!,
+    entry: USER_BASE,
+    stack: USER_BASE + 0x2000,
+  });
+  const setup = { ipc, endpoint, client };
+  ipcSetups.set(memory, setup);
+  return setup;
+}
+
+/**
+ * seL4-style IPC calls (`examples/kernel/ipc.ts`) from a client thread to
+ * a server thread on this CPU, each in an address space of its own: the
+ * call, the switch to the server's space, its handler, the reply and the
+ * switch back.
+ *
+ * @param kernel The kernel.
+ * @param count How many calls.
+ * @returns The timing (NaN if a reply was wrong).
+ */
+export function timeIpcCalls(kernel: TimingKernel, count: number): Timing {
+  const { ipc, endpoint, client } = ipcSetup(kernel);
+  let cycles = 0n;
+  let right = true;
+  currentCpu().code.register(USER_BASE, () => {
+    const start = readTsc();
+    for (let i = 0; i < count; i++) {
+      setMessageRegister(0, i);
+      call(endpoint.address, messageInfo(1, 8));
+      if (messageRegister(0) !== i + 1) right = false;
+    }
+    cycles = readTsc() - start;
+  });
+  ipc.run(client);
+  return {
+    what: "IPC call + reply between two address spaces (ipc.ts)",
+    count,
+    ns: right ? ns(cycles, count) : NaN,
   };
 }
 
