@@ -2,15 +2,17 @@
  * The example kernel's image: the code every CPU loads. Each application
  * processor's Worker imports this module and installs it; so does the
  * BSP's machine. It registers the interrupt handlers at the addresses the
- * IDT's gates hold, and the APs' entry at the trampoline page 0x8000
- * (STARTUP vector 0x08).
+ * IDT's gates hold, the first threads' code (any CPU may run any thread),
+ * and the APs' entry at the trampoline page 0x8000 (STARTUP vector 0x08).
  *
  * An AP starts there on the machine's boot tables, as a real trampoline
  * leaves it in long mode. It reads the kernel's CR3 and CR4 from the boot
  * parameters the BSP left, moves to the kernel's tables, sets itself up
- * (its own GDT, TSS and stacks, the shared IDT, its APIC timer), says it
- * is online, and idles in `hlt` waiting for an interrupt: a timer tick, or
- * an IPI that asks it for work (a ping, the mailbox, a stop).
+ * (its own GDT, TSS and stacks, the shared IDT, its APIC timer), attaches
+ * to the scheduler, says it is online, and idles: it runs ready threads
+ * (its own, or ones it steals), else waits in `hlt` for an interrupt — a
+ * timer tick (which may make its kworker due), or an IPI that asks it for
+ * work (a ping, the mailbox, a stop).
  *
  * @module
  */

@@ -17,7 +17,7 @@
  * | 0x0020_0000 – 0x0040_0000 | 2 MiB   | the kernel's page tables (PML4 first)                        |
  * | 0x0040_0000 – 0x0050_0000 | 1 MiB   | kernel stacks: 64 KiB (RSP0) + 16 KiB (#DF, IST1) per CPU    |
  * | 0x0100_0000 – 0x0500_0000 | 64 MiB  | kernel heap (`Heap`, its lock word first)                    |
- * | 0x0500_0000 – 0x0900_0000 | 64 MiB  | IPC: endpoints, message buffers, cross-CPU rings             |
+ * | 0x0500_0000 – 0x0900_0000 | 64 MiB  | IPC: endpoints, message buffers, cross-CPU rings (the shell's `ipc` uses the first 8 KiB) |
  * | 0x1000_0000 – 0x3000_0000 | 512 MiB | scheduler: run queues and 64-byte TCBs (2^20 of them: 64 MiB) |
  * | the rest                  | 379 MiB | free frames (`FrameAllocator`): address spaces, user pages   |
  *
@@ -26,11 +26,16 @@
  * | virtual                                      | maps                  | flags                              |
  * | -------------------------------------------- | --------------------- | ---------------------------------- |
  * | 0x0000_0000_0000_1000 – 0x0000_0000_0020_0000 | identity: low memory  | RW, executable, 4 KiB pages; page 0 unmapped (null faults) |
- * | 0x0000_4000_0000_0000 – …                    | user space            | the `bench` command's user page    |
+ * | 0x0000_4000_0000_0000 – …                    | user space            | the `bench` command's user pages   |
  * | 0xffff_8000_0000_0000 – +RAM                 | direct map of all RAM | RW, NX, global; 4 KiB pages for the first 2 MiB (the text's alias read-only), then 2 MiB pages |
  * | 0xffff_ffff_8010_0000 – 0xffff_ffff_8011_0000 | kernel text           | read-only, executable, global      |
  * | 0xffff_ffff_8011_0000 – 0xffff_ffff_8020_0000 | kernel data           | RW, NX, global                     |
  * | 0xffff_ffff_fee0_0000                        | the local APIC page   | RW, PCD PWT (uncached), NX, global |
+ *
+ * Every address space shares the kernel half (PML4 entries 256–511: the
+ * direct map, the kernel image, the APIC), so that interrupts and system
+ * calls work whatever CR3 holds; `paging.ts`'s `newAddressSpace` starts
+ * one. The identity map of low memory is the boot address space's alone.
  *
  * Virtual addresses are kept as signed numbers, as the library does:
  * 0xffff_8000_0000_0000 is −2^47.
