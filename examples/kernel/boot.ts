@@ -237,7 +237,10 @@ function kernelMain(
   writeBootParams(tables.pml4, readCr4(), cpus);
   markOnline();
   if (cpus > 1) {
-    kprintln("smp: INIT and STARTUP (vector 0x08) to cpu1..cpu{}", cpus - 1);
+    kprintln(
+      "smp: INIT and STARTUP (vector 0x08) to {}",
+      cpus === 2 ? "cpu1" : `cpu1..cpu${cpus - 1}`,
+    );
     const late = startAps(cpus);
     for (const id of late) kprintln("smp: cpu{} did not come online", id);
   }
