@@ -331,7 +331,8 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<
   }],
   ["bench", {
     usage: "bench",
-    help: "in-machine timings: syscalls, context switches, heap, cross-CPU",
+    help:
+      "in-machine timings: syscalls, context switches, heap, IPC, cross-CPU",
     run(kernel) {
       kprintln(
         "bench: time per operation (TSC on the host clock), after a warm-up round:",
