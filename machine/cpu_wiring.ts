@@ -15,12 +15,14 @@ import type { Interconnect } from "./smp/interconnect.ts";
  * @param cpu The CPU.
  * @param link What the machine's CPUs share.
  * @param pic The PIC pair, for the CPU wired to it.
+ * @param halting Called when the CPU waits in `hlt` (flushes its COM1 line).
  * @returns The CPU's local APIC.
  */
 export function wireCpu(
   cpu: Cpu,
   link: Interconnect,
   pic?: Pic8259Pair,
+  halting?: () => void,
 ): LocalApic {
   // The BSP's APIC starts in virtual-wire mode, as a BIOS leaves it.
   const apic = new LocalApic({
@@ -76,6 +78,7 @@ export function wireCpu(
       return request!;
     },
     idle: (timeoutMs) => link.idle(cpu.id, timeoutMs),
+    ...(halting === undefined ? {} : { halting }),
   };
   return apic;
 }

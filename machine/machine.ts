@@ -261,7 +261,9 @@ export class Machine {
       uart.interruptPending && (uart.read8(base + 4) & 0x08) !== 0;
     this.pic.connect(4, line(this.serial[0]!, COM1));
     this.pic.connect(3, line(this.serial[1]!, COM2));
-    this.localApics = [wireCpu(bsp, this.#link, this.pic)];
+    this.localApics = [
+      wireCpu(bsp, this.#link, this.pic, () => com1.flush()),
+    ];
     this.#sinks = com1 === com1Sink ? [com1Sink] : [com1, com1Sink];
     debugExitFor(bsp).attach(this.io);
   }

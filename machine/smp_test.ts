@@ -155,3 +155,28 @@ Deno.test("an image module without a kernel image as its default export fails th
   });
   throws(() => machine.run(() => {}), /no kernel image as its default export/);
 });
+
+for (const cpus of [1, 2]) {
+  Deno.test(`${cpus} CPU(s): a partial COM1 line (a prompt) reaches the sink when the CPU waits in hlt, not only at the next newline`, () => {
+    let seenWhileRunning = "";
+    let text = "";
+    const machine: Machine = new Machine({
+      cpus,
+      image,
+      ramSize: 4 << 20,
+      sink: {
+        write: (byte) => void (text += String.fromCharCode(byte)),
+        flush: () => {
+          if (machine.cpus[0]!.report === undefined) seenWhileRunning = text;
+        },
+      },
+    });
+    machine.run(() => {
+      const cpu = machine.cpus[0]!;
+      for (const c of "exo> ") cpu.out8(0x3f8, c.charCodeAt(0));
+      cpu.sti();
+      cpu.hlt(); // nothing will wake it: the machine halts
+    });
+    strictEqual(seenWhileRunning, "exo> ");
+  });
+}

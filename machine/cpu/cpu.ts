@@ -106,6 +106,12 @@ export interface InterruptSource {
    * @returns `false` when nothing can ever wake this CPU.
    */
   idle(timeoutMs: number | undefined): boolean;
+  /**
+   * Called when `hlt` finds nothing to take and is about to wait: the
+   * machine flushes this CPU's partial serial line then, so that a prompt
+   * shows before input arrives.
+   */
+  halting?(): void;
 }
 
 /** A copy of every register, by lower-case name (`rax`, `cr3`, `cs`, …). */
@@ -950,6 +956,7 @@ export class Cpu {
       let vector = source.take();
       let awake = true;
       if (vector < 0) {
+        source.halting?.();
         const next = source.nextEvent();
         if (next !== undefined && this.tsc.mode === "virtual") {
           this.#waitUntil(next);

@@ -79,8 +79,8 @@ async function start(message: ApStart): Promise<void> {
     link.failed(id, describe(error));
     return;
   }
-  wireCpu(cpu, link);
   const sink = new LogSink(link);
+  wireCpu(cpu, link, undefined, () => sink.flush());
   new Uart16550(COM1, { sink }).attach(io);
   debugExitFor(cpu).attach(io);
   if (message.clock === "host") {
