@@ -31,6 +31,12 @@ const DONE = CONTROL + 4; // CPU 1 has finished
 export const COUNT = CONTROL + 8;
 /** 1: message `i` has 4 + (i mod 57) bytes (the stream test); 0: 8 bytes. */
 export const VARIABLE = CONTROL + 12;
+/**
+ * Messages (or round trips) of a warm-up before the counted ones, for the
+ * benches: then the CPUs meet a second time (the JIT has compiled both
+ * loops by then). 0: none, and no second meeting.
+ */
+export const WARMUP = CONTROL + 24;
 /** What CPU 1 reports: messages it handled, and its wake-up interrupts. */
 export const HANDLED = CONTROL + 16;
 export const WAKEUPS = CONTROL + 20;
@@ -53,11 +59,17 @@ function words(cpu: Cpu): Int32Array {
   return new Int32Array(cpu.memory.buffer, 0, cpu.memory.size >> 2);
 }
 
-/** Both CPUs arrive before either goes on. */
-export function meet(cpu: Cpu): void {
+/**
+ * Both CPUs arrive before either goes on: meeting `round` (1, 2, …) waits
+ * for the other's `round`th arrival.
+ *
+ * @param cpu The CPU that arrives.
+ * @param round Which meeting.
+ */
+export function meet(cpu: Cpu, round = 1): void {
   const w = words(cpu);
   Atomics.add(w, BARRIER / 4, 1);
-  while (Atomics.load(w, BARRIER / 4) < 2) cpu.pause();
+  while (Atomics.load(w, BARRIER / 4) < 2 * round) cpu.pause();
 }
 
 /** Waits on CPU 0 until CPU 1 has finished. */
@@ -157,7 +169,8 @@ export function pingPong(cpu: Cpu, rounds: number): number {
 
 /**
  * CPU 0's half of the bare ping-pong, the baseline: flips one word to odd
- * and waits for CPU 1 to make it even, `rounds` times.
+ * and waits for CPU 1 to make it even, `rounds` times; then sets it back
+ * to 0 for another run (before the CPUs meet again).
  *
  * @param cpu CPU 0.
  * @param rounds Round trips.
@@ -168,6 +181,7 @@ export function barePingPong(cpu: Cpu, rounds: number): void {
     Atomics.store(w, TOKEN / 4, 2 * i + 1);
     while (Atomics.load(w, TOKEN / 4) !== 2 * i + 2) cpu.pause();
   }
+  Atomics.store(w, TOKEN / 4, 0); // CPU 1 is done with it: ready again
 }
 
 const CPU1: Record<keyof typeof PROGRAMS, (cpu: Cpu, count: number) => void> = {
@@ -233,11 +247,14 @@ const CPU1: Record<keyof typeof PROGRAMS, (cpu: Cpu, count: number) => void> = {
 export default kernelImage(import.meta.url, (code) => {
   for (const [name, vector] of Object.entries(PROGRAMS)) {
     code.register(vector * 0x1000, (cpu) => {
+      const program = CPU1[name as keyof typeof PROGRAMS];
+      const warmup = Atomics.load(words(cpu), WARMUP / 4);
       meet(cpu);
-      CPU1[name as keyof typeof PROGRAMS](
-        cpu,
-        Atomics.load(words(cpu), COUNT / 4),
-      );
+      if (warmup > 0) {
+        program(cpu, warmup);
+        meet(cpu, 2);
+      }
+      program(cpu, Atomics.load(words(cpu), COUNT / 4));
       Atomics.store(words(cpu), DONE / 4, 1);
     });
   }
