@@ -1031,23 +1031,15 @@ export class IpcKernel {
     const c = client >> 2, s = server >> 2;
     const message = r.low(Reg.RSI);
     const length = message & 0xffff;
-    // 2. A long message's source, under the client's CR3.
-    let chunks = 0;
+    // 2. The server's space; a long message is copied on the way.
+    const clientCr3Low = r.low(Reg.CR3), clientCr3High = r.high(Reg.CR3);
     if (length > REGISTER_MESSAGE_BYTES) {
-      if (
-        length > MAX_MESSAGE_BYTES || length > ram[c + TCB_BUFFER_SIZE]! ||
-        length > ram[s + TCB_BUFFER_SIZE]!
-      ) return IpcErrorCode.MESSAGE_TOO_LONG;
-      chunks = userRanges(
-        cpu,
-        readSigned(ram, c + TCB_BUFFER),
-        length,
-        Access.READ,
-        this.#source,
-      );
-      if (chunks < 0) return IpcErrorCode.BAD_BUFFER;
+      const status = this.#copyMessage(c, s, length);
+      if (status < 0) return status;
+    } else {
+      this.#loadCr3(ram[s + CTX_CR3]! >>> 0, ram[s + CTX_CR3 + 1]! >>> 0);
     }
-    // 3. Save the client.
+    // 3. Save the client (CR3 as it was).
     // (as 64-bit elements: a copy of bits that makes no number of them)
     const ram64 = this.#ram64, regs64 = this.#regs64, c8 = client >> 3;
     for (let i = 0; i < GENERAL_SLOTS; i++) ram64[c8 + i] = regs64[i]!;
@@ -1055,7 +1047,6 @@ export class IpcKernel {
     ram64[cb] = regs64[Reg.FS_BASE]!;
     ram64[cb + 1] = regs64[Reg.GS_BASE]!;
     ram64[cb + 2] = regs64[Reg.KERNEL_GS_BASE]!;
-    const clientCr3Low = r.low(Reg.CR3), clientCr3High = r.high(Reg.CR3);
     ram[c + CTX_CR3] = clientCr3Low;
     ram[c + CTX_CR3 + 1] = clientCr3High;
     // (CS and SS are the kernel's now: the TCB keeps the thread's own)
@@ -1063,27 +1054,11 @@ export class IpcKernel {
     const fpuInitial = cpu.fpu.initial;
     ram[c + CTX_FPU_INITIAL] = fpuInitial ? 1 : 0;
     if (!fpuInitial) cpu.fpu.storeWords(ram, c + CTX_FPU);
-    // 4. The server's space.
-    this.#loadCr3(ram[s + CTX_CR3]! >>> 0, ram[s + CTX_CR3 + 1]! >>> 0);
-    if (length > REGISTER_MESSAGE_BYTES) {
-      const n = userRanges(
-        cpu,
-        readSigned(ram, s + TCB_BUFFER),
-        length,
-        Access.WRITE,
-        this.#target,
-      );
-      if (n < 0) {
-        this.#loadCr3(clientCr3Low, clientCr3High);
-        return IpcErrorCode.BAD_BUFFER;
-      }
-      copyRanges(this.#memory!, this.#source, chunks, this.#target, n);
-    }
     ram[e + EP_STATE] = CALLING;
     ram[e + EP_CALLER] = client;
     ram[s + TCB_SERVING] = ep;
     this.#current = server;
-    // 5. Activate the server, as a sysret to its handler would: the
+    // 4. Activate the server, as a sysret to its handler would: the
     // message words stay in their registers, RAX and RDI get the info and
     // badge, and every other general register is set or cleared, so that
     // nothing of the client's leaks.
@@ -1125,7 +1100,7 @@ export class IpcKernel {
     const serverSelectors = ram[s + CTX_SELECTORS]!;
     regs[W_SS] = serverSelectors >>> 16; // SS: no part in translation
     r.setHalves(Reg.CS, serverSelectors & 0xffff, 0); // the CPL: it has
-    // 6. Fetch and run its handler. Its return enters the kernel; with
+    // 5. Fetch and run its handler. Its return enters the kernel; with
     // RAX = IPC_REPLY it is the server's ReplyRecv.
     let result: number = IpcErrorCode.SERVER_FAULT;
     let inRegisters = false; // a short reply by return: words in registers
@@ -1155,7 +1130,7 @@ export class IpcKernel {
         } else result = IpcErrorCode.NO_REPLY;
       }
     } finally {
-      // 7. Back to the client: kernel mode, its space, its registers, the
+      // 6. Back to the client: kernel mode, its space, its registers, the
       // reply's in RAX and the message registers.
       if (r.low(Reg.CS) !== (selectors & 0xffff)) {
         regs[W_SS] = selectors >>> 16;
@@ -1202,31 +1177,10 @@ export class IpcKernel {
     const info = r.low(Reg.RSI);
     const length = info & 0xffff;
     if (length > REGISTER_MESSAGE_BYTES) {
-      if (
-        length > MAX_MESSAGE_BYTES || length > ram[s + TCB_BUFFER_SIZE]! ||
-        length > ram[c + TCB_BUFFER_SIZE]!
-      ) return IpcErrorCode.MESSAGE_TOO_LONG;
-      const chunks = userRanges(
-        cpu,
-        readSigned(ram, s + TCB_BUFFER),
-        length,
-        Access.READ,
-        this.#source,
-      );
-      if (chunks < 0) return IpcErrorCode.BAD_BUFFER;
-      // The client's buffer, under the client's CR3, and back.
-      const low = r.low(Reg.CR3), high = r.high(Reg.CR3);
-      this.#loadCr3(ram[c + CTX_CR3]! >>> 0, ram[c + CTX_CR3 + 1]! >>> 0);
-      const n = userRanges(
-        cpu,
-        readSigned(ram, c + TCB_BUFFER),
-        length,
-        Access.WRITE,
-        this.#target,
-      );
-      this.#loadCr3(low, high);
-      if (n < 0) return IpcErrorCode.BAD_BUFFER;
-      copyRanges(this.#memory!, this.#source, chunks, this.#target, n);
+      // Through the client's space, and back.
+      const status = this.#copyMessage(s, c, length);
+      this.#loadCr3(ram[s + CTX_CR3]! >>> 0, ram[s + CTX_CR3 + 1]! >>> 0);
+      if (status < 0) return status;
     }
     // The reply goes into the client's saved registers.
     const regs = this.#regs;
@@ -1241,6 +1195,45 @@ export class IpcKernel {
     ram[c + W_R9] = regs[W_R9]!;
     ram[c + W_R9 + 1] = regs[W_R9 + 1]!;
     ram[e + EP_REPLIED] = 1;
+    return 0;
+  }
+
+  // Copies a long message of `length` bytes from the IPC buffer of the
+  // thread whose TCB is at word `from` — under the current CR3, its
+  // space's — to the IPC buffer of the thread at word `to`, translating
+  // each with its thread's user rights; CR3 is then `to`'s space's (or
+  // `from`'s again after an error). Returns 0 or an error code.
+  #copyMessage(from: number, to: number, length: number): number {
+    const cpu = this.#cpu!;
+    const ram = this.#ram;
+    if (
+      length > MAX_MESSAGE_BYTES || length > ram[from + TCB_BUFFER_SIZE]! ||
+      length > ram[to + TCB_BUFFER_SIZE]!
+    ) return IpcErrorCode.MESSAGE_TOO_LONG;
+    const source = this.#source, target = this.#target;
+    const sources = userRanges(
+      cpu,
+      readSigned(ram, from + TCB_BUFFER),
+      length,
+      Access.READ,
+      source,
+    );
+    if (sources < 0) return IpcErrorCode.BAD_BUFFER;
+    const fromLow = cpu.registers.low(Reg.CR3);
+    const fromHigh = cpu.registers.high(Reg.CR3);
+    this.#loadCr3(ram[to + CTX_CR3]! >>> 0, ram[to + CTX_CR3 + 1]! >>> 0);
+    const targets = userRanges(
+      cpu,
+      readSigned(ram, to + TCB_BUFFER),
+      length,
+      Access.WRITE,
+      target,
+    );
+    if (targets < 0) {
+      this.#loadCr3(fromLow, fromHigh);
+      return IpcErrorCode.BAD_BUFFER;
+    }
+    copyRanges(this.#memory!, source, sources, target, targets);
     return 0;
   }
 
