@@ -40,14 +40,14 @@
  *    the client's user rights under its CR3 (`Mmu.translate`, which sets A
  *    as the hardware does); a fault is {@linkcode IpcErrorCode.BAD_BUFFER},
  *    a buffer too small {@linkcode IpcErrorCode.MESSAGE_TOO_LONG}.
- * 4. The client's registers (RAX..R15, RIP, RFLAGS), FS/GS bases and, if
- *    used, its x87/SSE state are saved in its TCB, in the layout of the
- *    arch layer's `saveContext` (copied as 64-bit elements).
- * 5. CR3 ← the server's space, with the PCID "no flush" bit when
+ * 4. CR3 ← the server's space, with the PCID "no flush" bit when
  *    CR4.PCIDE = 1 (its translations survive from its last run).
- * 6. A long message: the server's buffer is translated with the server's
+ * 5. A long message: the server's buffer is translated with the server's
  *    user rights (a write: D is set) and the bytes are copied physical
  *    range to physical range.
+ * 6. The client's registers (RAX..R15, RIP, RFLAGS), FS/GS bases, CR3
+ *    and, if used, its x87/SSE state are saved in its TCB, in the layout
+ *    of the arch layer's `saveContext` (copied as 64-bit elements).
  * 7. The server is activated as a `sysret` to its handler would leave
  *    it: RAX the info, RDI the badge, the message words where they were,
  *    RSP its stack, RIP = RCX its entry, RFLAGS = R11 its flags, every
