@@ -24,6 +24,8 @@ const CANONICAL = 2 ** 47;
  */
 export class CodeSpace {
   #functions = new Map<number, CodeFunction>();
+  /** Counts the registrations, for caches of what is where. */
+  version = 0;
 
   /**
    * Places `fn` at `address`, replacing what was there.
@@ -41,6 +43,7 @@ export class CodeSpace {
       );
     }
     this.#functions.set(address, fn);
+    this.version++;
   }
 
   /**

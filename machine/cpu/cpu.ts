@@ -188,9 +188,8 @@ export class Cpu {
   // `sysret`/`iretq` started from the kernel.
   #syscalls = 0;
   #sysretDone = false;
-  #lstarLow = 0;
-  #lstarHigh = 0;
-  #lstar = 0;
+  #lstarKey = new Float64Array(9);
+  #lstarEntry: CodeFunction | undefined;
   // The fault the last #probe met.
   #fault: DeliveryFault = { vector: -1, code: 0, why: "" };
   // Memory accesses left before the next check for external interrupts.
@@ -766,14 +765,32 @@ export class Cpu {
     r.setHalves(Reg.SS, (selector + 8) & 0xffff, 0);
     const low = r.low(Reg.LSTAR), high = r.high(Reg.LSTAR);
     r.setHalves(Reg.RIP, low, high);
-    // LSTAR rarely changes: keep its signed form and the code found there.
-    if (low !== this.#lstarLow || high !== this.#lstarHigh) {
-      this.#lstarLow = low;
-      this.#lstarHigh = high;
-      this.#lstar = signed(low, high);
+    // The fetch at LSTAR and the code found there are kept while nothing
+    // they depend on changes: LSTAR, CR3, CR0, CR4, EFER, the TLB's flush
+    // count and the code space.
+    const w = r.words;
+    const key = this.#lstarKey;
+    let entry = this.#lstarEntry;
+    if (
+      entry === undefined || key[0] !== low || key[1] !== high ||
+      key[2] !== w[Reg.CR3 * 2] || key[3] !== w[Reg.CR3 * 2 + 1] ||
+      key[4] !== w[Reg.CR0 * 2] || key[5] !== w[Reg.CR4 * 2] ||
+      key[6] !== w[Reg.EFER * 2] || key[7] !== this.mmu.tlb.generation ||
+      key[8] !== this.code.version
+    ) {
+      this.#lstarEntry = undefined;
+      entry = this.#fetchKernel(signed(low, high), "LSTAR");
+      key[0] = low;
+      key[1] = high;
+      key[2] = w[Reg.CR3 * 2]!;
+      key[3] = w[Reg.CR3 * 2 + 1]!;
+      key[4] = w[Reg.CR0 * 2]!;
+      key[5] = w[Reg.CR4 * 2]!;
+      key[6] = w[Reg.EFER * 2]!;
+      key[7] = this.mmu.tlb.generation;
+      key[8] = this.code.version;
+      this.#lstarEntry = entry;
     }
-    const target = this.#lstar;
-    const entry = this.#fetchKernel(target, "LSTAR");
     const outer = this.#sysretDone;
     this.#sysretDone = false;
     this.#syscalls++;
@@ -784,7 +801,9 @@ export class Cpu {
     }
     const returned = this.#sysretDone;
     this.#sysretDone = outer;
-    if (!returned) throw new SyscallReturnError(this.code.describe(target));
+    if (!returned) {
+      throw new SyscallReturnError(this.code.describe(signed(low, high)));
+    }
   }
 
   /**

@@ -246,3 +246,35 @@ Deno.test("with PCIDs, a CR3 load that keeps the TLB still changes what the LSTA
   strictEqual(calls, 1);
   strictEqual(report.tripleFault?.vector, 14);
 });
+
+Deno.test("a new LSTAR, or new code at LSTAR, is what the next syscall reaches", () => {
+  const m = machine();
+  const reached: string[] = [];
+  m.code.register(LSTAR, (cpu) => {
+    reached.push("first");
+    cpu.sysret();
+  });
+  m.code.register(LSTAR + 0x100, (cpu) => {
+    reached.push("moved");
+    cpu.sysret();
+  });
+  m.code.register(USER_CODE, (cpu) => {
+    cpu.syscall();
+    cpu.registers.setHalves(Reg.CS, 0x10, 0); // ring 0 for the wrmsr
+    cpu.wrmsr(Msr.IA32_LSTAR, LSTAR + 0x100, 0);
+    cpu.registers.setHalves(Reg.CS, 0x33, 0);
+    cpu.syscall();
+    m.code.register(LSTAR + 0x100, (cpu) => {
+      reached.push("replaced");
+      cpu.sysret();
+    });
+    cpu.syscall();
+  });
+  const report = run(m, (cpu) => {
+    enableSyscall(cpu);
+    cpu.registers.set(Reg.RCX, BigInt(USER_CODE));
+    cpu.sysret();
+  });
+  strictEqual(report.reason, "returned", report.toString());
+  deepStrictEqual(reached, ["first", "moved", "replaced"]);
+});
