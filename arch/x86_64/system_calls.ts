@@ -1,6 +1,6 @@
 import type { Cpu } from "../../machine/cpu/cpu.ts";
 import { Msr } from "../../machine/cpu/msr.ts";
-import { Reg } from "../../machine/cpu/register_file.ts";
+import { Reg, type RegisterFile } from "../../machine/cpu/register_file.ts";
 import { currentCpu } from "../../machine/current_cpu.ts";
 
 /** Where {@linkcode SystemCalls} puts its LSTAR entry by default. */
@@ -171,11 +171,24 @@ export function syscall(nr: number, ...args: (number | bigint)[]): bigint {
   const cpu = currentCpu();
   const r = cpu.registers;
   r.setHalves(Reg.RAX, nr >>> 0, 0);
-  for (let i = 0; i < args.length && i < 6; i++) {
-    r.set(ARGUMENTS[i]!, BigInt(args[i]!));
-  }
+  const count = args.length < 6 ? args.length : 6;
+  for (let i = 0; i < count; i++) setArgument(r, ARGUMENTS[i]!, args[i]!);
   cpu.syscall();
   return r.view.getBigInt64(Reg.RAX * 8, true);
+}
+
+// An argument register from a number (the common, allocation-free case) or
+// a bigint.
+function setArgument(
+  r: RegisterFile,
+  reg: Reg,
+  value: number | bigint,
+): void {
+  if (typeof value === "number" && value >= 0 && value < 2 ** 32) {
+    r.setHalves(reg, value, 0);
+  } else {
+    r.set(reg, BigInt(value));
+  }
 }
 
 /** Where and how {@linkcode enterUserMode} starts user code. */
