@@ -27,7 +27,7 @@ export const CONTEXT_SIZE = 768;
 /** The alignment of a context: 256 bytes. */
 export const CONTEXT_ALIGN = 256;
 
-const GENERAL_BYTES = 144; // RAX..R15, RIP, RFLAGS: register slots 0..17
+const GENERAL_SLOTS = 18; // RAX..R15, RIP, RFLAGS: register slots 0..17
 const CR3_AT = 144;
 const BASES_AT = 152; // FS, GS, KERNEL_GS bases: slots 28..30
 const SELECTORS_AT = 176;
@@ -62,18 +62,23 @@ const NO_FLUSH = 0x8000_0000;
  */
 export function saveContext(area: VirtualAddressLike): void {
   const cpu = currentCpu();
-  const at = contextFrame(cpu, area, Access.WRITE) >> 2;
-  const ram = ramWords(cpu);
-  const regs = registerWords(cpu);
-  copy(regs, 0, ram, at, GENERAL_BYTES / 4);
-  copy(regs, Reg.CR3 * 2, ram, at + CR3_AT / 4, 2);
-  copy(regs, Reg.FS_BASE * 2, ram, at + BASES_AT / 4, 6);
-  ram[at + SELECTORS_AT / 4] = (regs[Reg.CS * 2]! & 0xffff) |
-    regs[Reg.SS * 2]! << 16;
+  const pa = contextFrame(cpu, area, Access.WRITE);
+  const views = viewsOf(cpu);
+  const ram = views.ram, regs = views.registers;
+  const at = pa / 8;
+  for (let i = 0; i < GENERAL_SLOTS; i++) ram[at + i] = regs[i]!;
+  ram[at + CR3_AT / 8] = regs[Reg.CR3]!;
+  ram[at + BASES_AT / 8] = regs[Reg.FS_BASE]!;
+  ram[at + BASES_AT / 8 + 1] = regs[Reg.GS_BASE]!;
+  ram[at + BASES_AT / 8 + 2] = regs[Reg.KERNEL_GS_BASE]!;
+  const words = views.ramWords, registerWords = cpu.registers.words;
+  const w = pa / 4;
+  words[w + SELECTORS_AT / 4] = (registerWords[Reg.CS * 2]! & 0xffff) |
+    registerWords[Reg.SS * 2]! << 16;
   // As XSAVE's init optimization: an unused FPU costs one word.
   const initial = cpu.fpu.initial;
-  ram[at + FPU_INITIAL_AT / 4] = initial ? 1 : 0;
-  if (!initial) cpu.fpu.storeWords(ram, at + FPU_AT / 4);
+  words[w + FPU_INITIAL_AT / 4] = initial ? 1 : 0;
+  if (!initial) cpu.fpu.storeWords(words, w + FPU_AT / 4);
 }
 
 /**
@@ -89,27 +94,32 @@ export function saveContext(area: VirtualAddressLike): void {
  */
 export function restoreContext(area: VirtualAddressLike): void {
   const cpu = currentCpu();
-  const at = contextFrame(cpu, area, Access.READ) >> 2;
-  const ram = ramWords(cpu);
-  const fpuInitial = ram[at + FPU_INITIAL_AT / 4] === 1;
-  if (!fpuInitial && ram[at + (FPU_AT + 24) / 4]! & ~0xffff) {
+  const pa = contextFrame(cpu, area, Access.READ);
+  const views = viewsOf(cpu);
+  const words = views.ramWords;
+  const w = pa / 4;
+  const fpuInitial = words[w + FPU_INITIAL_AT / 4] === 1;
+  if (!fpuInitial && words[w + (FPU_AT + 24) / 4]! & ~0xffff) {
     return cpu.raise(
       Vector.GP,
       0,
       "context restore: MXCSR bits outside MXCSR_MASK",
     );
   }
+  const ram = views.ram, regs = views.registers;
+  const at = pa / 8;
+  for (let i = 0; i < GENERAL_SLOTS; i++) regs[i] = ram[at + i]!;
+  regs[Reg.FS_BASE] = ram[at + BASES_AT / 8]!;
+  regs[Reg.GS_BASE] = ram[at + BASES_AT / 8 + 1]!;
+  regs[Reg.KERNEL_GS_BASE] = ram[at + BASES_AT / 8 + 2]!;
   const r = cpu.registers;
-  const regs = registerWords(cpu);
-  copy(ram, at, regs, 0, GENERAL_BYTES / 4);
-  copy(ram, at + BASES_AT / 4, regs, Reg.FS_BASE * 2, 6);
-  const selectors = ram[at + SELECTORS_AT / 4]!;
+  const selectors = words[w + SELECTORS_AT / 4]!;
   r.setHalves(Reg.CS, selectors & 0xffff, 0);
   r.setHalves(Reg.SS, selectors >>> 16, 0);
-  if (!fpuInitial) cpu.fpu.loadWords(ram, at + FPU_AT / 4);
+  if (!fpuInitial) cpu.fpu.loadWords(words, w + FPU_AT / 4);
   else if (!cpu.fpu.initial) cpu.fpu.reset();
-  const cr3Low = ram[at + CR3_AT / 4]! >>> 0;
-  const cr3High = ram[at + CR3_AT / 4 + 1]! >>> 0;
+  const cr3Low = words[w + CR3_AT / 4]! >>> 0;
+  const cr3High = words[w + CR3_AT / 4 + 1]! >>> 0;
   if (cr3Low !== r.low(Reg.CR3) || cr3High !== r.high(Reg.CR3)) {
     cpu.writeCr(
       3,
@@ -136,9 +146,9 @@ export function switchContext(
 
 // The physical address of the context at `area`, after one translation
 // (the context lies in one page). A context switch translates the same few
-// pages again and again, so the last translations are kept, each with
-// everything the translation depends on: the page, the access, CR3, the
-// TLB's flush count, CR0, CR4, EFER, the CPL and RFLAGS.AC.
+// pages again and again, so the last four translations are kept, each with
+// what it depends on: the page, CR3, the access, the CPL and RFLAGS.AC —
+// and, for all of them at once, the TLB's flush count, CR0, CR4 and EFER.
 function contextFrame(
   cpu: Cpu,
   area: VirtualAddressLike,
@@ -150,78 +160,84 @@ function contextFrame(
       `Invalid context address ${area}: expected a multiple of ${CONTEXT_ALIGN}`,
     );
   }
-  const r = cpu.registers;
+  const w = cpu.registers.words;
   const offset = address & 0xfff;
   const page = address - offset;
-  const cr3 = r.low(Reg.CR3) + r.high(Reg.CR3) * 2 ** 32;
-  const generation = cpu.mmu.tlb.generation;
-  const mode = (r.low(Reg.CS) & 3) | (r.low(Reg.RFLAGS) & AC) | access << 20;
-  const cr0 = r.low(Reg.CR0), cr4 = r.low(Reg.CR4), efer = r.low(Reg.EFER);
+  const cr3 = w[Reg.CR3 * 2]! + w[Reg.CR3 * 2 + 1]! * 2 ** 32;
+  const mode = (w[Reg.CS * 2]! & 3) | (w[Reg.RFLAGS * 2]! & AC) |
+    access << 20;
   const c = frames;
-  if (frameCpu === cpu) {
-    for (let k = 0; k < c.length; k += FRAME_STRIDE) {
-      if (
-        c[k] === page && c[k + 1] === cr3 && c[k + 2] === generation &&
-        c[k + 3] === mode && c[k + 4] === cr0 && c[k + 5] === cr4 &&
-        c[k + 6] === efer
-      ) return c[k + 7]! + offset;
-    }
+  if (
+    c.cpu !== cpu || c.generation !== cpu.mmu.tlb.generation ||
+    c.cr0 !== w[Reg.CR0 * 2] || c.cr4 !== w[Reg.CR4 * 2] ||
+    c.efer !== w[Reg.EFER * 2]
+  ) {
+    c.cpu = cpu;
+    c.pages.fill(Number.NaN);
   } else {
-    frameCpu = cpu;
-    c.fill(Number.NaN);
+    for (let k = 0; k < FRAMES; k++) {
+      if (c.pages[k] === page && c.cr3s[k] === cr3 && c.modes[k] === mode) {
+        return c.frames[k]! + offset;
+      }
+    }
   }
   const pa = cpu.translate(address, access);
-  const k = nextFrame;
-  nextFrame = (nextFrame + FRAME_STRIDE) % c.length;
-  c[k] = page;
-  c[k + 1] = cr3;
-  c[k + 2] = cpu.mmu.tlb.generation; // the walk may have flushed
-  c[k + 3] = mode;
-  c[k + 4] = cr0;
-  c[k + 5] = cr4;
-  c[k + 6] = efer;
-  c[k + 7] = pa - offset;
+  // Stamped after the walk, which may have flushed.
+  c.generation = cpu.mmu.tlb.generation;
+  c.cr0 = w[Reg.CR0 * 2]!;
+  c.cr4 = w[Reg.CR4 * 2]!;
+  c.efer = w[Reg.EFER * 2]!;
+  const k = c.next;
+  c.next = (k + 1) % FRAMES;
+  c.pages[k] = page;
+  c.cr3s[k] = cr3;
+  c.modes[k] = mode;
+  c.frames[k] = pa - offset;
   return pa;
 }
 
 const AC = 1 << 18;
-const FRAME_STRIDE = 8;
-const frames = new Float64Array(4 * FRAME_STRIDE).fill(Number.NaN);
-let nextFrame = 0;
-let frameCpu: Cpu | undefined;
+const FRAMES = 4;
+const frames = {
+  cpu: undefined as Cpu | undefined,
+  generation: -1,
+  cr0: -1,
+  cr4: -1,
+  efer: -1,
+  next: 0,
+  pages: new Float64Array(FRAMES).fill(Number.NaN),
+  cr3s: new Float64Array(FRAMES),
+  modes: new Float64Array(FRAMES),
+  frames: new Float64Array(FRAMES),
+};
 
-// Copies `count` 32-bit words (integers: no bit pattern changes).
-function copy(
-  from: Int32Array,
-  fromAt: number,
-  to: Int32Array,
-  toAt: number,
-  count: number,
-): void {
-  for (let i = 0; i < count; i++) to[toAt + i] = from[fromAt + i]!;
+// 64-bit views of RAM and of the register file, and RAM's 32-bit words,
+// made once per machine and CPU: whole registers copy as 64-bit integers
+// (exact bits). Writing the file this way bypasses its write count, which
+// caches in front of the TLB use; restoreContext sets CS and SS through
+// setHalves, which counts.
+interface Views {
+  cpu: Cpu;
+  ram: BigInt64Array;
+  ramWords: Int32Array;
+  registers: BigInt64Array;
 }
+let views: Views | undefined;
 
-// Word views of RAM and the register file, made once per machine and CPU. Writing the register file this way bypasses its write
-// count, which caches in front of the TLB use; restoreContext sets CS and
-// SS through setHalves, which counts.
-let ramOf: { buffer: SharedArrayBuffer; words: Int32Array } | undefined;
-let registersOf: { cpu: Cpu; words: Int32Array } | undefined;
-
-function ramWords(cpu: Cpu): Int32Array {
-  const buffer = cpu.memory.buffer;
-  if (ramOf?.buffer !== buffer) {
-    ramOf = { buffer, words: new Int32Array(buffer, 0, cpu.memory.size >> 2) };
-  }
-  return ramOf.words;
-}
-
-function registerWords(cpu: Cpu): Int32Array {
-  if (registersOf?.cpu !== cpu) {
-    const view = cpu.registers.view;
-    registersOf = {
+function viewsOf(cpu: Cpu): Views {
+  if (views?.cpu !== cpu) {
+    const buffer = cpu.memory.buffer, size = cpu.memory.size;
+    const file = cpu.registers.view;
+    views = {
       cpu,
-      words: new Int32Array(view.buffer, view.byteOffset, view.byteLength >> 2),
+      ram: new BigInt64Array(buffer, 0, Math.floor(size / 8)),
+      ramWords: new Int32Array(buffer, 0, Math.floor(size / 4)),
+      registers: new BigInt64Array(
+        file.buffer,
+        file.byteOffset,
+        file.byteLength / 8,
+      ),
     };
   }
-  return registersOf.words;
+  return views;
 }
