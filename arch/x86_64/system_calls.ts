@@ -174,8 +174,22 @@ export function syscall(nr: number, ...args: (number | bigint)[]): bigint {
   const count = args.length < 6 ? args.length : 6;
   for (let i = 0; i < count; i++) setArgument(r, ARGUMENTS[i]!, args[i]!);
   cpu.syscall();
+  // Most results are small (a count, a descriptor, -errno): those come
+  // from a table of bigints instead of a new one each time.
+  const low = r.low(Reg.RAX), high = r.high(Reg.RAX);
+  if (high === 0 && low < SMALL_RESULTS) return POSITIVE[low]!;
+  if (high === 0xffff_ffff && low > 0xffff_ffff - SMALL_RESULTS) {
+    return NEGATIVE[0xffff_ffff - low]!;
+  }
   return r.view.getBigInt64(Reg.RAX * 8, true);
 }
+
+const SMALL_RESULTS = 4096;
+const POSITIVE = Array.from({ length: SMALL_RESULTS }, (_, i) => BigInt(i));
+const NEGATIVE = Array.from(
+  { length: SMALL_RESULTS },
+  (_, i) => BigInt(-1 - i),
+);
 
 // An argument register from a number (the common, allocation-free case) or
 // a bigint.
