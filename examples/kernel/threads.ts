@@ -186,13 +186,20 @@ export function dispatch(tid: number, entry: number, arg: number): void {
 }
 
 /**
- * The timer's part: every {@linkcode KWORKER_PERIOD} ticks, marks this
- * CPU's kworker pass due.
+ * The timer's part: preempts the thread running on this CPU — its step
+ * sees `shouldYield` and the thread goes to the back of its queue when the
+ * step returns (the scheduler takes no lock for that during a step, so the
+ * interrupt cannot deadlock with it) — and every
+ * {@linkcode KWORKER_PERIOD} ticks marks this CPU's kworker pass due.
  *
  * @param ticks The CPU's tick count.
  */
 export function timerTick(ticks: number): void {
-  if (ticks % KWORKER_PERIOD === 0) writeU32(perCpu() + PerCpu.KWORKER_DUE, 1);
+  const page = perCpu();
+  if (view !== undefined && readU32(page + PerCpu.CURRENT) !== NONE) {
+    view.preempt(readU32(page + PerCpu.ID));
+  }
+  if (ticks % KWORKER_PERIOD === 0) writeU32(page + PerCpu.KWORKER_DUE, 1);
 }
 
 /**
