@@ -61,7 +61,10 @@ const NO_FLUSH = 0x8000_0000;
  * ```
  */
 export function saveContext(area: VirtualAddressLike): void {
-  const cpu = currentCpu();
+  save(currentCpu(), area);
+}
+
+function save(cpu: Cpu, area: VirtualAddressLike): void {
   const pa = contextFrame(cpu, area, Access.WRITE);
   const views = viewsOf(cpu);
   const ram = views.ram, regs = views.registers;
@@ -93,7 +96,10 @@ export function saveContext(area: VirtualAddressLike): void {
  * @throws {RangeError} If `area` is not aligned.
  */
 export function restoreContext(area: VirtualAddressLike): void {
-  const cpu = currentCpu();
+  restore(currentCpu(), area);
+}
+
+function restore(cpu: Cpu, area: VirtualAddressLike): void {
   const pa = contextFrame(cpu, area, Access.READ);
   const views = viewsOf(cpu);
   const words = views.ramWords;
@@ -140,8 +146,9 @@ export function switchContext(
   from: VirtualAddressLike,
   to: VirtualAddressLike,
 ): void {
-  saveContext(from);
-  restoreContext(to);
+  const cpu = currentCpu();
+  save(cpu, from);
+  restore(cpu, to);
 }
 
 // The physical address of the context at `area`, after one translation
