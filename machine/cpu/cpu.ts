@@ -756,19 +756,28 @@ export class Cpu {
     if (!(r.low(Reg.EFER) & EFER_SCE)) {
       return this.raise(Vector.UD, 0, "syscall with EFER.SCE = 0");
     }
-    r.setHalves(Reg.RCX, r.low(Reg.RIP), r.high(Reg.RIP));
-    const flags = r.low(Reg.RFLAGS);
-    r.setHalves(Reg.R11, flags, 0);
-    r.setHalves(Reg.RFLAGS, (flags & ~r.low(Reg.FMASK) & ~RF) | 2, 0);
-    const selector = r.high(Reg.STAR) & 0xfffc;
-    r.setHalves(Reg.CS, selector, 0);
-    r.setHalves(Reg.SS, (selector + 8) & 0xffff, 0);
-    const low = r.low(Reg.LSTAR), high = r.high(Reg.LSTAR);
-    r.setHalves(Reg.RIP, low, high);
+    // Straight into the register file's words: one counted write for the
+    // ten words of this hot path.
+    const w = r.words;
+    r.version++;
+    w[RCX2] = w[RIP2]!;
+    w[RCX2 + 1] = w[RIP2 + 1]!;
+    const flags = w[RFLAGS2]!;
+    w[R11_2] = flags;
+    w[R11_2 + 1] = 0;
+    w[RFLAGS2] = (flags & ~w[FMASK2]! & ~RF) | 2;
+    w[RFLAGS2 + 1] = 0;
+    const selector = w[STAR2 + 1]! & 0xfffc;
+    w[CS2] = selector;
+    w[CS2 + 1] = 0;
+    w[SS2] = (selector + 8) & 0xffff;
+    w[SS2 + 1] = 0;
+    const low = w[LSTAR2]!, high = w[LSTAR2 + 1]!;
+    w[RIP2] = low;
+    w[RIP2 + 1] = high;
     // The fetch at LSTAR and the code found there are kept while nothing
     // they depend on changes: LSTAR, CR3, CR0, CR4, EFER, the TLB's flush
     // count and the code space.
-    const w = r.words;
     const key = this.#lstarKey;
     let entry = this.#lstarEntry;
     if (
@@ -907,11 +916,17 @@ export class Cpu {
   // from STAR[63:48].
   #toUser(): void {
     const r = this.registers;
-    r.setHalves(Reg.RIP, r.low(Reg.RCX), r.high(Reg.RCX));
-    r.setHalves(Reg.RFLAGS, (r.low(Reg.R11) & 0x3c_7fd7) | 2, 0);
-    const base = r.high(Reg.STAR) >>> 16;
-    r.setHalves(Reg.CS, ((base + 16) | 3) & 0xffff, 0);
-    r.setHalves(Reg.SS, ((base + 8) | 3) & 0xffff, 0);
+    const w = r.words;
+    r.version++;
+    w[RIP2] = w[RCX2]!;
+    w[RIP2 + 1] = w[RCX2 + 1]!;
+    w[RFLAGS2] = (w[R11_2]! & 0x3c_7fd7) | 2;
+    w[RFLAGS2 + 1] = 0;
+    const base = w[STAR2 + 1]! >>> 16;
+    w[CS2] = ((base + 16) | 3) & 0xffff;
+    w[CS2 + 1] = 0;
+    w[SS2] = ((base + 8) | 3) & 0xffff;
+    w[SS2 + 1] = 0;
   }
 
   #userRuns = 0;
@@ -1667,6 +1682,10 @@ const SYSTEM_CACHE_STRIDE = 7;
 // The #systemProbe cache slot of the fetch at LSTAR.
 const SYSCALL_FETCH = 4;
 const EFER_SCE = 1;
+// Word indexes of the registers syscall and sysret move (two per slot).
+const RIP2 = Reg.RIP * 2, RCX2 = Reg.RCX * 2, R11_2 = Reg.R11 * 2;
+const RFLAGS2 = Reg.RFLAGS * 2, FMASK2 = Reg.FMASK * 2, STAR2 = Reg.STAR * 2;
+const CS2 = Reg.CS * 2, SS2 = Reg.SS * 2, LSTAR2 = Reg.LSTAR * 2;
 const CR0_EM = 1 << 2;
 const CR0_TS = 1 << 3;
 // Thrown by endUserRun to unwind user code back to the kernel's sysret.
