@@ -27,6 +27,12 @@ export const CONTEXT_SIZE = 768;
 /** The alignment of a context: 256 bytes. */
 export const CONTEXT_ALIGN = 256;
 
+// Register slots as plain constants: a property load from `Reg` on every
+// use costs more than the copy itself on these paths.
+const CR0 = Reg.CR0, CR3 = Reg.CR3, CR4 = Reg.CR4, EFER = Reg.EFER;
+const RFLAGS = Reg.RFLAGS, CS = Reg.CS, SS = Reg.SS;
+const FS_BASE = Reg.FS_BASE, GS_BASE = Reg.GS_BASE;
+const KERNEL_GS_BASE = Reg.KERNEL_GS_BASE;
 const GENERAL_SLOTS = 18; // RAX..R15, RIP, RFLAGS: register slots 0..17
 const CR3_AT = 144;
 const BASES_AT = 152; // FS, GS, KERNEL_GS bases: slots 28..30
@@ -70,14 +76,14 @@ function save(cpu: Cpu, area: VirtualAddressLike): void {
   const ram = views.ram, regs = views.registers;
   const at = pa / 8;
   for (let i = 0; i < GENERAL_SLOTS; i++) ram[at + i] = regs[i]!;
-  ram[at + CR3_AT / 8] = regs[Reg.CR3]!;
-  ram[at + BASES_AT / 8] = regs[Reg.FS_BASE]!;
-  ram[at + BASES_AT / 8 + 1] = regs[Reg.GS_BASE]!;
-  ram[at + BASES_AT / 8 + 2] = regs[Reg.KERNEL_GS_BASE]!;
+  ram[at + CR3_AT / 8] = regs[CR3]!;
+  ram[at + BASES_AT / 8] = regs[FS_BASE]!;
+  ram[at + BASES_AT / 8 + 1] = regs[GS_BASE]!;
+  ram[at + BASES_AT / 8 + 2] = regs[KERNEL_GS_BASE]!;
   const words = views.ramWords, registerWords = cpu.registers.words;
   const w = pa / 4;
-  words[w + SELECTORS_AT / 4] = (registerWords[Reg.CS * 2]! & 0xffff) |
-    registerWords[Reg.SS * 2]! << 16;
+  words[w + SELECTORS_AT / 4] = (registerWords[CS * 2]! & 0xffff) |
+    registerWords[SS * 2]! << 16;
   // As XSAVE's init optimization: an unused FPU costs one word.
   const initial = cpu.fpu.initial;
   words[w + FPU_INITIAL_AT / 4] = initial ? 1 : 0;
@@ -115,18 +121,19 @@ function restore(cpu: Cpu, area: VirtualAddressLike): void {
   const ram = views.ram, regs = views.registers;
   const at = pa / 8;
   for (let i = 0; i < GENERAL_SLOTS; i++) regs[i] = ram[at + i]!;
-  regs[Reg.FS_BASE] = ram[at + BASES_AT / 8]!;
-  regs[Reg.GS_BASE] = ram[at + BASES_AT / 8 + 1]!;
-  regs[Reg.KERNEL_GS_BASE] = ram[at + BASES_AT / 8 + 2]!;
+  regs[FS_BASE] = ram[at + BASES_AT / 8]!;
+  regs[GS_BASE] = ram[at + BASES_AT / 8 + 1]!;
+  regs[KERNEL_GS_BASE] = ram[at + BASES_AT / 8 + 2]!;
   const r = cpu.registers;
   const selectors = words[w + SELECTORS_AT / 4]!;
-  r.setHalves(Reg.CS, selectors & 0xffff, 0);
-  r.setHalves(Reg.SS, selectors >>> 16, 0);
+  r.setHalves(CS, selectors & 0xffff, 0);
+  r.setHalves(SS, selectors >>> 16, 0);
   if (!fpuInitial) cpu.fpu.loadWords(words, w + FPU_AT / 4);
   else if (!cpu.fpu.initial) cpu.fpu.reset();
   const cr3Low = words[w + CR3_AT / 4]! >>> 0;
   const cr3High = words[w + CR3_AT / 4 + 1]! >>> 0;
-  if (cr3Low !== r.low(Reg.CR3) || cr3High !== r.high(Reg.CR3)) {
+  const words32 = r.words;
+  if (cr3Low !== words32[CR3 * 2] || cr3High !== words32[CR3 * 2 + 1]) {
     cpu.writeCr(
       3,
       cr3Low,
@@ -170,14 +177,14 @@ function contextFrame(
   const w = cpu.registers.words;
   const offset = address & 0xfff;
   const page = address - offset;
-  const cr3 = w[Reg.CR3 * 2]! + w[Reg.CR3 * 2 + 1]! * 2 ** 32;
-  const mode = (w[Reg.CS * 2]! & 3) | (w[Reg.RFLAGS * 2]! & AC) |
+  const cr3 = w[CR3 * 2]! + w[CR3 * 2 + 1]! * 2 ** 32;
+  const mode = (w[CS * 2]! & 3) | (w[RFLAGS * 2]! & AC) |
     access << 20;
   const c = frames;
   if (
     c.cpu !== cpu || c.generation !== cpu.mmu.tlb.generation ||
-    c.cr0 !== w[Reg.CR0 * 2] || c.cr4 !== w[Reg.CR4 * 2] ||
-    c.efer !== w[Reg.EFER * 2]
+    c.cr0 !== w[CR0 * 2] || c.cr4 !== w[CR4 * 2] ||
+    c.efer !== w[EFER * 2]
   ) {
     c.cpu = cpu;
     c.pages.fill(Number.NaN);
@@ -191,9 +198,9 @@ function contextFrame(
   const pa = cpu.translate(address, access);
   // Stamped after the walk, which may have flushed.
   c.generation = cpu.mmu.tlb.generation;
-  c.cr0 = w[Reg.CR0 * 2]!;
-  c.cr4 = w[Reg.CR4 * 2]!;
-  c.efer = w[Reg.EFER * 2]!;
+  c.cr0 = w[CR0 * 2]!;
+  c.cr4 = w[CR4 * 2]!;
+  c.efer = w[EFER * 2]!;
   const k = c.next;
   c.next = (k + 1) % FRAMES;
   c.pages[k] = page;
