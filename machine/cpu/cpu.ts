@@ -233,23 +233,23 @@ export class Cpu {
 
   /** CR0 bits 31..0. */
   get cr0(): number {
-    return this.registers.low(Reg.CR0);
+    return this.registers.words[CR0_WORD]!;
   }
   /** CR3 bits 31..0. */
   get cr3(): number {
-    return this.registers.low(Reg.CR3);
+    return this.registers.words[CR3_WORD]!;
   }
   /** CR4 bits 31..0. */
   get cr4(): number {
-    return this.registers.low(Reg.CR4);
+    return this.registers.words[CR4_WORD]!;
   }
   /** IA32_EFER bits 31..0. */
   get efer(): number {
-    return this.registers.low(Reg.EFER);
+    return this.registers.words[EFER_WORD]!;
   }
   /** The current privilege level, CS bits 1..0. */
   get cpl(): number {
-    return this.registers.low(Reg.CS) & 3;
+    return this.registers.words[CS2]! & 3;
   }
 
   /** Why and how the machine stopped, once it has. */
@@ -280,7 +280,8 @@ export class Cpu {
    */
   writeCr(n: 0 | 2 | 3 | 4 | 8, low: number, high: number): void {
     this.tsc.advance(CYCLES.controlRegister);
-    if (this.#privileged(`mov cr${n}`)) return;
+    // (The instruction's name is built only for the fault's message.)
+    if (this.cpl !== 0 && this.#privileged(`mov cr${n}`)) return;
     const why = n === 0
       ? cr0WriteFault(low, high, this)
       : n === 3
@@ -1686,6 +1687,9 @@ const EFER_SCE = 1;
 const RIP2 = Reg.RIP * 2, RCX2 = Reg.RCX * 2, R11_2 = Reg.R11 * 2;
 const RFLAGS2 = Reg.RFLAGS * 2, FMASK2 = Reg.FMASK * 2, STAR2 = Reg.STAR * 2;
 const CS2 = Reg.CS * 2, SS2 = Reg.SS * 2, LSTAR2 = Reg.LSTAR * 2;
+// The low words of the control registers the getters read.
+const CR0_WORD = Reg.CR0 * 2, CR3_WORD = Reg.CR3 * 2, CR4_WORD = Reg.CR4 * 2;
+const EFER_WORD = Reg.EFER * 2;
 const CR0_EM = 1 << 2;
 const CR0_TS = 1 << 3;
 // Thrown by endUserRun to unwind user code back to the kernel's sysret.
