@@ -11,7 +11,7 @@
 import { Scheduler } from "../examples/kernel/scheduler.ts";
 
 /** How many times each bench file runs; the median of its averages counts. */
-const RUNS = 3;
+const RUNS = 5;
 
 /** One row of the table. */
 interface Row {
