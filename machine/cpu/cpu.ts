@@ -30,6 +30,40 @@ import { FpuState, FXSAVE_SIZE, MXCSR_MASK } from "./fpu_state.ts";
 import { Reg, REG_NAMES, RegisterFile } from "./register_file.ts";
 import { type ClockMode, TimeStampCounter } from "./time_stamp_counter.ts";
 
+// Register slots as module constants: hot paths index with them instead of
+// loading `Reg.X` on every use.
+const S_APIC_BASE = Reg.APIC_BASE;
+const S_CR0 = Reg.CR0;
+const S_CR2 = Reg.CR2;
+const S_CR3 = Reg.CR3;
+const S_CR4 = Reg.CR4;
+const S_CR8 = Reg.CR8;
+const S_CS = Reg.CS;
+const S_DS = Reg.DS;
+const S_EFER = Reg.EFER;
+const S_ES = Reg.ES;
+const S_FMASK = Reg.FMASK;
+const S_FS = Reg.FS;
+const S_GDTR_BASE = Reg.GDTR_BASE;
+const S_GDTR_LIMIT = Reg.GDTR_LIMIT;
+const S_GS = Reg.GS;
+const S_GS_BASE = Reg.GS_BASE;
+const S_IDTR_BASE = Reg.IDTR_BASE;
+const S_IDTR_LIMIT = Reg.IDTR_LIMIT;
+const S_KERNEL_GS_BASE = Reg.KERNEL_GS_BASE;
+const S_LSTAR = Reg.LSTAR;
+const S_PKRU = Reg.PKRU;
+const S_R11 = Reg.R11;
+const S_RCX = Reg.RCX;
+const S_RFLAGS = Reg.RFLAGS;
+const S_RIP = Reg.RIP;
+const S_RSP = Reg.RSP;
+const S_SS = Reg.SS;
+const S_STAR = Reg.STAR;
+const S_TR = Reg.TR;
+const S_TR_BASE = Reg.TR_BASE;
+const S_TSC = Reg.TSC;
+
 /**
  * What each operation costs on the virtual clock, in TSC cycles: round
  * figures of the latencies of a current Intel core at 2 GHz, with port I/O
@@ -218,15 +252,15 @@ export class Cpu {
     this.io = options.io;
     this.maxPhysAddr = options.maxPhysAddr;
     const r = this.registers;
-    r.setHalves(Reg.CR0, 0x8001_0033, 0);
-    r.setHalves(Reg.CR4, 0xa0, 0);
-    r.setHalves(Reg.EFER, 0xd00, 0);
-    r.setHalves(Reg.RFLAGS, 0x2, 0);
-    r.setHalves(Reg.CS, 0x08, 0);
-    for (const seg of [Reg.SS, Reg.DS, Reg.ES, Reg.FS, Reg.GS]) {
+    r.setHalves(S_CR0, 0x8001_0033, 0);
+    r.setHalves(S_CR4, 0xa0, 0);
+    r.setHalves(S_EFER, 0xd00, 0);
+    r.setHalves(S_RFLAGS, 0x2, 0);
+    r.setHalves(S_CS, 0x08, 0);
+    for (const seg of [S_SS, S_DS, S_ES, S_FS, S_GS]) {
       r.setHalves(seg, 0x10, 0);
     }
-    r.setHalves(Reg.APIC_BASE, 0xfee0_0800 | (options.id === 0 ? 0x100 : 0), 0);
+    r.setHalves(S_APIC_BASE, 0xfee0_0800 | (options.id === 0 ? 0x100 : 0), 0);
     this.tsc = new TimeStampCounter(r, options.clock, options.tscHz);
     this.mmu = new Mmu(r, this.memory, this.maxPhysAddr);
   }
@@ -361,7 +395,7 @@ export class Cpu {
       }
       const code = this.mmu.faultCode;
       const unsigned = BigInt.asUintN(64, BigInt(vaddr));
-      this.registers.set(Reg.CR2, unsigned);
+      this.registers.set(S_CR2, unsigned);
       this.mmu.tlb.flushPage(vaddr);
       this.raise(
         Vector.PF,
@@ -626,7 +660,7 @@ export class Cpu {
       this.raise(Vector.GP, 0, `rdmsr: MSR ${hex(msr, 8)} is not implemented`);
       return 0n;
     }
-    if (slot === Reg.TSC) return BigInt(this.tsc.read());
+    if (slot === S_TSC) return BigInt(this.tsc.read());
     return this.registers.get(slot);
   }
 
@@ -685,7 +719,7 @@ export class Cpu {
    */
   readRflags(): number {
     this.tsc.advance(CYCLES.flags);
-    return this.registers.low(Reg.RFLAGS);
+    return this.registers.low(S_RFLAGS);
   }
 
   /**
@@ -698,7 +732,7 @@ export class Cpu {
       this.raise(Vector.UD, 0, "rdpkru with CR4.PKE = 0");
       return 0;
     }
-    return this.registers.low(Reg.PKRU);
+    return this.registers.low(S_PKRU);
   }
 
   /**
@@ -712,7 +746,7 @@ export class Cpu {
     if (!(this.cr4 & CR4_PKE)) {
       return this.raise(Vector.UD, 0, "wrpkru with CR4.PKE = 0");
     }
-    this.registers.setHalves(Reg.PKRU, value >>> 0, 0);
+    this.registers.setHalves(S_PKRU, value >>> 0, 0);
   }
 
   /** CLI: clears RFLAGS.IF. At CPL > IOPL it raises #GP(0). */
@@ -732,13 +766,13 @@ export class Cpu {
   swapgs(): void {
     if (this.#privileged("swapgs")) return;
     const r = this.registers;
-    const low = r.low(Reg.GS_BASE), high = r.high(Reg.GS_BASE);
+    const low = r.low(S_GS_BASE), high = r.high(S_GS_BASE);
     r.setHalves(
-      Reg.GS_BASE,
-      r.low(Reg.KERNEL_GS_BASE),
-      r.high(Reg.KERNEL_GS_BASE),
+      S_GS_BASE,
+      r.low(S_KERNEL_GS_BASE),
+      r.high(S_KERNEL_GS_BASE),
     );
-    r.setHalves(Reg.KERNEL_GS_BASE, low, high);
+    r.setHalves(S_KERNEL_GS_BASE, low, high);
   }
 
   /**
@@ -754,7 +788,7 @@ export class Cpu {
    */
   syscall(): void {
     const r = this.registers;
-    if (!(r.low(Reg.EFER) & EFER_SCE)) {
+    if (!(r.low(S_EFER) & EFER_SCE)) {
       return this.raise(Vector.UD, 0, "syscall with EFER.SCE = 0");
     }
     // Straight into the register file's words: one counted write for the
@@ -783,20 +817,20 @@ export class Cpu {
     let entry = this.#lstarEntry;
     if (
       entry === undefined || key[0] !== low || key[1] !== high ||
-      key[2] !== w[Reg.CR3 * 2] || key[3] !== w[Reg.CR3 * 2 + 1] ||
-      key[4] !== w[Reg.CR0 * 2] || key[5] !== w[Reg.CR4 * 2] ||
-      key[6] !== w[Reg.EFER * 2] || key[7] !== this.mmu.tlb.generation ||
+      key[2] !== w[S_CR3 * 2] || key[3] !== w[S_CR3 * 2 + 1] ||
+      key[4] !== w[S_CR0 * 2] || key[5] !== w[S_CR4 * 2] ||
+      key[6] !== w[S_EFER * 2] || key[7] !== this.mmu.tlb.generation ||
       key[8] !== this.code.version
     ) {
       this.#lstarEntry = undefined;
       entry = this.#fetchKernel(signed(low, high), "LSTAR");
       key[0] = low;
       key[1] = high;
-      key[2] = w[Reg.CR3 * 2]!;
-      key[3] = w[Reg.CR3 * 2 + 1]!;
-      key[4] = w[Reg.CR0 * 2]!;
-      key[5] = w[Reg.CR4 * 2]!;
-      key[6] = w[Reg.EFER * 2]!;
+      key[2] = w[S_CR3 * 2]!;
+      key[3] = w[S_CR3 * 2 + 1]!;
+      key[4] = w[S_CR0 * 2]!;
+      key[5] = w[S_CR4 * 2]!;
+      key[6] = w[S_EFER * 2]!;
       key[7] = this.mmu.tlb.generation;
       key[8] = this.code.version;
       this.#lstarEntry = entry;
@@ -832,13 +866,13 @@ export class Cpu {
    */
   sysret(): void {
     const r = this.registers;
-    if (!(r.low(Reg.EFER) & EFER_SCE)) {
+    if (!(r.low(S_EFER) & EFER_SCE)) {
       return this.raise(Vector.UD, 0, "sysret with EFER.SCE = 0");
     }
     if (this.#privileged("sysret")) return;
     // Canonical: bits 63..47 all equal, that is the high half is 0 to
     // 0x7FFF or 0xFFFF_8000 up.
-    const high = r.high(Reg.RCX);
+    const high = r.high(S_RCX);
     if (high > 0x7fff && high < 0xffff_8000) {
       return this.raise(Vector.GP, 0, "sysret to a non-canonical RCX");
     }
@@ -902,7 +936,7 @@ export class Cpu {
   }
 
   #fxsrUsable(instruction: string, vaddr: number): boolean {
-    const cr0 = this.registers.low(Reg.CR0);
+    const cr0 = this.registers.low(S_CR0);
     if (cr0 & CR0_EM) {
       this.raise(Vector.UD, 0, `${instruction} with CR0.EM = 1`);
     } else if (cr0 & CR0_TS) {
@@ -936,13 +970,13 @@ export class Cpu {
   // call or handler), runs the user code at the new RIP, and comes back.
   #runUser(enter: () => void): void {
     const r = this.registers;
-    const kept = [Reg.RIP, Reg.RFLAGS, Reg.CS, Reg.SS].map((reg) =>
+    const kept = [S_RIP, S_RFLAGS, S_CS, S_SS].map((reg) =>
       [reg, r.low(reg), r.high(reg)] as const
     );
     enter();
     this.#userRuns++;
     try {
-      const rip = signed(r.low(Reg.RIP), r.high(Reg.RIP));
+      const rip = signed(r.low(S_RIP), r.high(S_RIP));
       this.translate(rip, Access.FETCH); // a user fetch, which may fault
       const user = this.code.at(rip) ??
         this.#noCode(rip, "user mode was entered");
@@ -985,7 +1019,7 @@ export class Cpu {
     if (this.#privileged("hlt")) return;
     this.#shadow = false; // `sti; hlt` waits with interrupts on
     const source = this.interrupts;
-    if (this.registers.low(Reg.RFLAGS) & IF && source !== undefined) {
+    if (this.registers.low(S_RFLAGS) & IF && source !== undefined) {
       const request = source.stopRequest();
       if (request !== undefined) this.stop(request);
       let vector = source.take();
@@ -1018,7 +1052,7 @@ export class Cpu {
     this.stop({
       reason: "halted",
       exitStatus: 0,
-      message: !(this.registers.low(Reg.RFLAGS) & IF)
+      message: !(this.registers.low(S_RFLAGS) & IF)
         ? "hlt with interrupts disabled (RFLAGS.IF = 0)"
         : "hlt with interrupts enabled, but no device can raise an interrupt and no other CPU runs",
     });
@@ -1159,7 +1193,7 @@ export class Cpu {
       return;
     }
     if (
-      !(this.registers.low(Reg.RFLAGS) & IF) || this.interrupts === undefined
+      !(this.registers.low(S_RFLAGS) & IF) || this.interrupts === undefined
     ) return;
     const vector = this.interrupts.take();
     if (vector >= 0) {
@@ -1178,8 +1212,8 @@ export class Cpu {
   ): void {
     if (this.#stopped) throw this.#stopped;
     const r = this.registers;
-    const ripLow = r.low(Reg.RIP), ripHigh = r.high(Reg.RIP);
-    const cr2Low = r.low(Reg.CR2), cr2High = r.high(Reg.CR2);
+    const ripLow = r.low(S_RIP), ripHigh = r.high(S_RIP);
+    const cr2Low = r.low(S_CR2), cr2High = r.high(S_CR2);
     // The report's first line and state, made only if delivery goes wrong.
     let first:
       | { vector: number; errorCode: number; rip: bigint; cr2: bigint }
@@ -1237,7 +1271,7 @@ export class Cpu {
     const r = this.registers;
     const external = kind !== SOFTWARE;
     const gateError = idtErrorCode(vector, external);
-    const limit = r.low(Reg.IDTR_LIMIT);
+    const limit = r.low(S_IDTR_LIMIT);
     if (vector * 16 + 15 > limit) {
       return {
         vector: Vector.GP,
@@ -1245,7 +1279,7 @@ export class Cpu {
         why: `vector ${vector} is beyond the IDT limit ${hex(limit, 4)}`,
       };
     }
-    const gateAddress = signed(r.low(Reg.IDTR_BASE), r.high(Reg.IDTR_BASE)) +
+    const gateAddress = signed(r.low(S_IDTR_BASE), r.high(S_IDTR_BASE)) +
       vector * 16;
     let w0: number, w1: number, w2: number;
     const gatePa = (gateAddress & 0xfff) <= 0xff0
@@ -1309,11 +1343,11 @@ export class Cpu {
     }
     // The stack: IST[n] if the gate names one, RSP0..2 on a privilege change.
     const ist = w1 & 7;
-    let rsp = signed(r.low(Reg.RSP), r.high(Reg.RSP));
+    let rsp = signed(r.low(S_RSP), r.high(S_RSP));
     if (ist !== 0 || newCpl < cpl) {
       const slot = ist !== 0 ? 0x24 + (ist - 1) * 8 : 4 + newCpl * 8;
-      const tss = signed(r.low(Reg.TR_BASE), r.high(Reg.TR_BASE));
-      if (r.low(Reg.TR) === 0) {
+      const tss = signed(r.low(S_TR_BASE), r.high(S_TR_BASE));
+      if (r.low(S_TR) === 0) {
         return {
           vector: Vector.TS,
           code: external ? 1 : 0,
@@ -1329,13 +1363,13 @@ export class Cpu {
     }
     rsp -= rsp & 0xf; // aligned to 16 (SDM 3A §6.14.2)
     // The frame, as u32 halves: SS, RSP, RFLAGS, CS, RIP, error code.
-    const oldCs = r.low(Reg.CS),
-      oldSs = r.low(Reg.SS),
-      oldFlags = r.low(Reg.RFLAGS);
-    const rspLow = r.low(Reg.RSP), rspHigh = r.high(Reg.RSP);
-    const ripLow = r.low(Reg.RIP), ripHigh = r.high(Reg.RIP);
+    const oldCs = r.low(S_CS),
+      oldSs = r.low(S_SS),
+      oldFlags = r.low(S_RFLAGS);
+    const rspLow = r.low(S_RSP), rspHigh = r.high(S_RSP);
+    const ripLow = r.low(S_RIP), ripHigh = r.high(S_RIP);
     const top = rsp - (withCode ? 48 : 40);
-    r.setHalves(Reg.CS, (selector & 0xfffc) | newCpl, 0);
+    r.setHalves(S_CS, (selector & 0xfffc) | newCpl, 0);
     const samePage = ((top ^ (rsp - 8)) & ~0xfff) === 0 && top >= -CANONICAL;
     const framePa = samePage ? this.#systemProbe(rsp - 8, Access.WRITE) : -2;
     if (
@@ -1358,21 +1392,21 @@ export class Cpu {
       !this.#push(rsp - 40, ripLow, ripHigh) ||
       (withCode && !this.#push(rsp - 48, errorCode >>> 0, 0))
     ) {
-      r.setHalves(Reg.CS, oldCs, 0);
+      r.setHalves(S_CS, oldCs, 0);
       return this.#lastFault();
     }
-    if (newCpl < cpl) r.setHalves(Reg.SS, newCpl, 0); // a NULL SS with RPL = CPL
+    if (newCpl < cpl) r.setHalves(S_SS, newCpl, 0); // a NULL SS with RPL = CPL
     const fetch = this.#systemProbe(target, Access.FETCH);
     if (fetch < 0) {
-      r.setHalves(Reg.CS, oldCs, 0);
-      r.setHalves(Reg.SS, oldSs, 0);
+      r.setHalves(S_CS, oldCs, 0);
+      r.setHalves(S_SS, oldSs, 0);
       const fault = this.#lastFault();
       return { ...fault, why: `fetching its handler: ${fault.why}` };
     }
-    setSigned(r, Reg.RSP, top);
+    setSigned(r, S_RSP, top);
     const flags = oldFlags & ~(TF | NT | RF | VM) & ~(type === 0xe ? IF : 0);
-    r.setHalves(Reg.RFLAGS, flags | 2, 0);
-    setSigned(r, Reg.RIP, target);
+    r.setHalves(S_RFLAGS, flags | 2, 0);
+    setSigned(r, S_RIP, target);
     const handler = this.code.at(target) ??
       this.#noCode(target, `gate ${vector} (${vectorName(vector)}) leads`);
     if (++this.#depth > MAX_DEPTH) {
@@ -1404,7 +1438,7 @@ export class Cpu {
    */
   iretq(skipErrorCode: boolean): void {
     const r = this.registers;
-    const rsp = signed(r.low(Reg.RSP), r.high(Reg.RSP)) +
+    const rsp = signed(r.low(S_RSP), r.high(S_RSP)) +
       (skipErrorCode ? 8 : 0);
     // One translation when the frame lies in one page (it usually does).
     const pa = (rsp & 0xfff) <= 0xfd8 && this.cpl === 0
@@ -1431,11 +1465,11 @@ export class Cpu {
       rspHigh = this.readU32(rsp + 28);
       ss = this.readU32(rsp + 32) & 0xffff;
     }
-    r.setHalves(Reg.RIP, ripLow, ripHigh);
-    r.setHalves(Reg.CS, cs, 0);
-    r.setHalves(Reg.RFLAGS, (rflags & 0x3f_7fd5) | 2, 0);
-    r.setHalves(Reg.RSP, rspLow, rspHigh);
-    r.setHalves(Reg.SS, ss, 0);
+    r.setHalves(S_RIP, ripLow, ripHigh);
+    r.setHalves(S_CS, cs, 0);
+    r.setHalves(S_RFLAGS, (rflags & 0x3f_7fd5) | 2, 0);
+    r.setHalves(S_RSP, rspLow, rspHigh);
+    r.setHalves(S_SS, ss, 0);
   }
 
   /**
@@ -1446,8 +1480,8 @@ export class Cpu {
    */
   lidt(base: number, limit: number): void {
     if (this.#privileged("lidt")) return;
-    this.registers.set(Reg.IDTR_BASE, BigInt(base));
-    this.registers.setHalves(Reg.IDTR_LIMIT, limit & 0xffff, 0);
+    this.registers.set(S_IDTR_BASE, BigInt(base));
+    this.registers.setHalves(S_IDTR_LIMIT, limit & 0xffff, 0);
   }
 
   /**
@@ -1458,8 +1492,8 @@ export class Cpu {
    */
   lgdt(base: number, limit: number): void {
     if (this.#privileged("lgdt")) return;
-    this.registers.set(Reg.GDTR_BASE, BigInt(base));
-    this.registers.setHalves(Reg.GDTR_LIMIT, limit & 0xffff, 0);
+    this.registers.set(S_GDTR_BASE, BigInt(base));
+    this.registers.setHalves(S_GDTR_LIMIT, limit & 0xffff, 0);
   }
 
   /**
@@ -1474,14 +1508,14 @@ export class Cpu {
     if (this.#privileged("ltr")) return;
     const r = this.registers;
     const index = selector & 0xfff8;
-    if (index === 0 || index + 15 > r.low(Reg.GDTR_LIMIT)) {
+    if (index === 0 || index + 15 > r.low(S_GDTR_LIMIT)) {
       return this.raise(
         Vector.GP,
         index,
         `ltr ${hex(selector, 4)}: outside the GDT`,
       );
     }
-    const address = signed(r.low(Reg.GDTR_BASE), r.high(Reg.GDTR_BASE)) + index;
+    const address = signed(r.low(S_GDTR_BASE), r.high(S_GDTR_BASE)) + index;
     const low = this.readU32(address + 4);
     if ((low >>> 8 & 0x1f) !== 0x09) {
       return this.raise(
@@ -1501,20 +1535,20 @@ export class Cpu {
       (low & 0xff00_0000)) >>> 0;
     const baseHigh = this.readU32(address + 8);
     this.writeU32(address + 4, (low | 0x200) >>> 0); // busy
-    r.setHalves(Reg.TR, index, 0);
-    r.setHalves(Reg.TR_BASE, base, baseHigh);
+    r.setHalves(S_TR, index, 0);
+    r.setHalves(S_TR_BASE, base, baseHigh);
   }
 
   // The DPL of the 64-bit code segment `selector` names in the GDT, or -1;
   // with no GDT loaded, a 64-bit ring-0 code segment is assumed.
   #codeSegmentDpl(selector: number): number {
     const r = this.registers;
-    const limit = r.low(Reg.GDTR_LIMIT);
+    const limit = r.low(S_GDTR_LIMIT);
     if (limit === 0) return 0;
     const index = selector & 0xfff8;
     if (index === 0 || index + 7 > limit) return -1;
     const high = this.#systemRead32(
-      signed(r.low(Reg.GDTR_BASE), r.high(Reg.GDTR_BASE)) + index + 4,
+      signed(r.low(S_GDTR_BASE), r.high(S_GDTR_BASE)) + index + 4,
     );
     if (high < 0) return -1;
     const present = high & 0x8000,
@@ -1565,7 +1599,7 @@ export class Cpu {
     const pa = this.mmu.translate(vaddr, access, user);
     if (pa >= 0) return pa;
     const unsigned = BigInt.asUintN(64, BigInt(vaddr));
-    this.registers.set(Reg.CR2, unsigned);
+    this.registers.set(S_CR2, unsigned);
     this.mmu.tlb.flushPage(vaddr);
     this.#fault = {
       vector: Vector.PF,
@@ -1588,9 +1622,9 @@ export class Cpu {
     const c = this.#systemCache;
     const k = slot * SYSTEM_CACHE_STRIDE;
     const generation = this.mmu.tlb.generation;
-    const cr0 = r.low(Reg.CR0), cr4 = r.low(Reg.CR4), efer = r.low(Reg.EFER);
+    const cr0 = r.low(S_CR0), cr4 = r.low(S_CR4), efer = r.low(S_EFER);
     // CR3 too: with PCIDs a CR3 load may keep the TLB (and its generation).
-    const cr3 = r.low(Reg.CR3) + r.high(Reg.CR3) * 2 ** 32;
+    const cr3 = r.low(S_CR3) + r.high(S_CR3) * 2 ** 32;
     if (
       c[k] === page && c[k + 2] === generation && c[k + 3] === cr0 &&
       c[k + 4] === cr4 && c[k + 5] === efer && c[k + 6] === cr3
@@ -1639,7 +1673,7 @@ export class Cpu {
   snapshot(): RegisterSnapshot {
     const out: Record<string, bigint> = {};
     REG_NAMES.forEach((name, slot) => {
-      out[name.toLowerCase()] = slot === Reg.TSC
+      out[name.toLowerCase()] = slot === S_TSC
         ? BigInt(this.tsc.read())
         : this.registers.get(slot as Reg);
     });
@@ -1655,7 +1689,7 @@ export class Cpu {
 
   #setInterruptFlag(on: boolean): void {
     this.tsc.advance(CYCLES.flags);
-    const flags = this.registers.low(Reg.RFLAGS);
+    const flags = this.registers.low(S_RFLAGS);
     const iopl = flags >>> 12 & 3;
     if (this.cpl > iopl) {
       return this.raise(
@@ -1665,7 +1699,7 @@ export class Cpu {
       );
     }
     if (on && !(flags & IF)) this.#shadow = true; // one-instruction shadow
-    this.registers.setHalves(Reg.RFLAGS, on ? flags | IF : flags & ~IF, 0);
+    this.registers.setHalves(S_RFLAGS, on ? flags | IF : flags & ~IF, 0);
   }
 }
 
@@ -1684,12 +1718,12 @@ const SYSTEM_CACHE_STRIDE = 7;
 const SYSCALL_FETCH = 4;
 const EFER_SCE = 1;
 // Word indexes of the registers syscall and sysret move (two per slot).
-const RIP2 = Reg.RIP * 2, RCX2 = Reg.RCX * 2, R11_2 = Reg.R11 * 2;
-const RFLAGS2 = Reg.RFLAGS * 2, FMASK2 = Reg.FMASK * 2, STAR2 = Reg.STAR * 2;
-const CS2 = Reg.CS * 2, SS2 = Reg.SS * 2, LSTAR2 = Reg.LSTAR * 2;
+const RIP2 = S_RIP * 2, RCX2 = S_RCX * 2, R11_2 = S_R11 * 2;
+const RFLAGS2 = S_RFLAGS * 2, FMASK2 = S_FMASK * 2, STAR2 = S_STAR * 2;
+const CS2 = S_CS * 2, SS2 = S_SS * 2, LSTAR2 = S_LSTAR * 2;
 // The low words of the control registers the getters read.
-const CR0_WORD = Reg.CR0 * 2, CR3_WORD = Reg.CR3 * 2, CR4_WORD = Reg.CR4 * 2;
-const EFER_WORD = Reg.EFER * 2;
+const CR0_WORD = S_CR0 * 2, CR3_WORD = S_CR3 * 2, CR4_WORD = S_CR4 * 2;
+const EFER_WORD = S_EFER * 2;
 const CR0_EM = 1 << 2;
 const CR0_TS = 1 << 3;
 // Thrown by endUserRun to unwind user code back to the kernel's sysret.
@@ -1751,11 +1785,11 @@ function describePageFault(code: number): string {
 }
 
 const CR_SLOTS = {
-  0: Reg.CR0,
-  2: Reg.CR2,
-  3: Reg.CR3,
-  4: Reg.CR4,
-  8: Reg.CR8,
+  0: S_CR0,
+  2: S_CR2,
+  3: S_CR3,
+  4: S_CR4,
+  8: S_CR8,
 } as const;
 
 function describe(vector: number, errorCode: number): string {
