@@ -2,6 +2,14 @@ import type { PhysicalMemory } from "../physical_memory.ts";
 import { Reg, type RegisterFile } from "./register_file.ts";
 import { Tlb, TlbRights } from "./tlb.ts";
 
+// Register slots as module constants (no `Reg.X` load on every use).
+const S_CR0 = Reg.CR0;
+const S_CR3 = Reg.CR3;
+const S_CR4 = Reg.CR4;
+const S_EFER = Reg.EFER;
+const S_PKRU = Reg.PKRU;
+const S_RFLAGS = Reg.RFLAGS;
+
 /** The kind of a memory access. */
 export const Access = {
   /** A data read. */
@@ -128,21 +136,21 @@ export class Mmu {
     const regs = this.#regs;
     const userPage = (rights & TlbRights.USER) !== 0;
     if (access === Access.FETCH) {
-      if (rights & TlbRights.NO_EXECUTE && regs.low(Reg.EFER) & EFER_NXE) {
+      if (rights & TlbRights.NO_EXECUTE && regs.low(S_EFER) & EFER_NXE) {
         return false;
       }
-      return user ? userPage : !(userPage && regs.low(Reg.CR4) & CR4_SMEP);
+      return user ? userPage : !(userPage && regs.low(S_CR4) & CR4_SMEP);
     }
     if (user) {
       return userPage &&
         (access === Access.READ || (rights & TlbRights.WRITABLE) !== 0);
     }
     if (
-      userPage && regs.low(Reg.CR4) & CR4_SMAP &&
-      !(regs.low(Reg.RFLAGS) & RFLAGS_AC)
+      userPage && regs.low(S_CR4) & CR4_SMAP &&
+      !(regs.low(S_RFLAGS) & RFLAGS_AC)
     ) return false;
     return access === Access.READ || (rights & TlbRights.WRITABLE) !== 0 ||
-      !(regs.low(Reg.CR0) & CR0_WP);
+      !(regs.low(S_CR0) & CR0_WP);
   }
 
   // Protection keys (SDM 3A §4.6.2): with CR4.PKE, a data access to a user
@@ -152,27 +160,27 @@ export class Mmu {
     const regs = this.#regs;
     if (
       access === Access.FETCH || !(rights & TlbRights.USER) ||
-      !(regs.low(Reg.CR4) & CR4_PKE)
+      !(regs.low(S_CR4) & CR4_PKE)
     ) {
       return false;
     }
     const key = rights >>> TlbRights.PKEY_SHIFT & 0xf;
-    const pkru = regs.low(Reg.PKRU);
+    const pkru = regs.low(S_PKRU);
     if (pkru >>> (2 * key) & 1) return true; // access disable
     return access === Access.WRITE && (pkru >>> (2 * key + 1) & 1) !== 0 &&
-      (user || (regs.low(Reg.CR0) & CR0_WP) !== 0); // write disable
+      (user || (regs.low(S_CR0) & CR0_WP) !== 0); // write disable
   }
 
   #walk(vaddr: number, access: Access, user: boolean): number {
     const regs = this.#regs;
-    const nxe = (regs.low(Reg.EFER) & EFER_NXE) !== 0;
+    const nxe = (regs.low(S_EFER) & EFER_NXE) !== 0;
     const code = (access === Access.WRITE ? PageFaultCode.WRITE : 0) |
       (user ? PageFaultCode.USER : 0) |
-      (access === Access.FETCH && (nxe || regs.low(Reg.CR4) & CR4_SMEP)
+      (access === Access.FETCH && (nxe || regs.low(S_CR4) & CR4_SMEP)
         ? PageFaultCode.INSTRUCTION
         : 0);
-    let table = (regs.low(Reg.CR3) & 0xffff_f000) +
-      (regs.high(Reg.CR3) & 0xf_ffff) * TWO_32;
+    let table = (regs.low(S_CR3) & 0xffff_f000) +
+      (regs.high(S_CR3) & 0xf_ffff) * TWO_32;
     let rights = TlbRights.WRITABLE | TlbRights.USER;
     for (let level = 4; level >= 1; level--) {
       // Bits 20..12 and 29..21 lie in the low 32 bits, where `>>>` reads
@@ -218,7 +226,7 @@ export class Mmu {
       const set = access === Access.WRITE ? A | D : A;
       if ((low & set) !== set) this.#setBits(entry, set);
       if (access === Access.WRITE || low & D) rights |= TlbRights.DIRTY;
-      if (low & G && regs.low(Reg.CR4) & CR4_PGE) rights |= TlbRights.GLOBAL;
+      if (low & G && regs.low(S_CR4) & CR4_PGE) rights |= TlbRights.GLOBAL;
       const base = address +
         ((low &
           (level === 1
