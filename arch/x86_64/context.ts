@@ -126,8 +126,14 @@ function restore(cpu: Cpu, area: VirtualAddressLike): void {
   regs[KERNEL_GS_BASE] = ram[at + BASES_AT / 8 + 2]!;
   const r = cpu.registers;
   const selectors = words[w + SELECTORS_AT / 4]!;
-  r.setHalves(CS, selectors & 0xffff, 0);
-  r.setHalves(SS, selectors >>> 16, 0);
+  // CS and SS straight into the file, counted as one write (the CPL may
+  // change, which caches in front of the TLB must see).
+  const file = r.words;
+  r.version++;
+  file[CS * 2] = selectors & 0xffff;
+  file[CS * 2 + 1] = 0;
+  file[SS * 2] = selectors >>> 16;
+  file[SS * 2 + 1] = 0;
   if (!fpuInitial) cpu.fpu.loadWords(words, w + FPU_AT / 4);
   else if (!cpu.fpu.initial) cpu.fpu.reset();
   const cr3Low = words[w + CR3_AT / 4]! >>> 0;
