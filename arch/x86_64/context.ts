@@ -195,8 +195,12 @@ function contextFrame(
     c.cpu = cpu;
     c.pages.fill(Number.NaN);
   } else {
-    for (let k = 0; k < FRAMES; k++) {
+    // Switches between two threads use four entries in turn: try the one
+    // after the last hit first.
+    for (let i = 1; i <= FRAMES; i++) {
+      const k = (c.hit + i) & (FRAMES - 1);
       if (c.pages[k] === page && c.cr3s[k] === cr3 && c.modes[k] === mode) {
+        c.hit = k;
         return c.frames[k]! + offset;
       }
     }
@@ -209,6 +213,7 @@ function contextFrame(
   c.efer = w[EFER * 2]!;
   const k = c.next;
   c.next = (k + 1) % FRAMES;
+  c.hit = k;
   c.pages[k] = page;
   c.cr3s[k] = cr3;
   c.modes[k] = mode;
@@ -225,6 +230,7 @@ const frames = {
   cr4: -1,
   efer: -1,
   next: 0,
+  hit: FRAMES - 1,
   pages: new Float64Array(FRAMES).fill(Number.NaN),
   cr3s: new Float64Array(FRAMES),
   modes: new Float64Array(FRAMES),
