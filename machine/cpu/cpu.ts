@@ -14,6 +14,7 @@ import {
   cr4WriteFault,
   cr8WriteFault,
   EFER_LMA,
+  reservedAddressHigh,
 } from "./control_registers.ts";
 import { cpuidLeaf, type CpuidResult } from "./cpuid.ts";
 import {
@@ -223,6 +224,8 @@ export class Cpu {
   #syscalls = 0;
   #sysretDone = false;
   #lstarKey = new Float64Array(9);
+  // CR3 bits 62..MAXPHYADDR, which a load must leave clear.
+  #cr3Reserved: number;
   #lstarEntry: CodeFunction | undefined;
   // The fault the last #probe met.
   #fault: DeliveryFault = { vector: -1, code: 0, why: "" };
@@ -251,6 +254,7 @@ export class Cpu {
     this.memory = options.memory;
     this.io = options.io;
     this.maxPhysAddr = options.maxPhysAddr;
+    this.#cr3Reserved = reservedAddressHigh(this.maxPhysAddr) & 0x7fff_ffff;
     const r = this.registers;
     r.setHalves(S_CR0, 0x8001_0033, 0);
     r.setHalves(S_CR4, 0xa0, 0);
@@ -313,6 +317,7 @@ export class Cpu {
    * @param high Bits 63..32 of the value.
    */
   writeCr(n: 0 | 2 | 3 | 4 | 8, low: number, high: number): void {
+    if (n === 3 && this.#loadCr3(low, high)) return;
     this.tsc.advance(CYCLES.controlRegister);
     // (The instruction's name is built only for the fault's message.)
     if (this.cpl !== 0 && this.#privileged(`mov cr${n}`)) return;
@@ -344,6 +349,27 @@ export class Cpu {
       ((old ^ low) & CR4_PGE || (old & ~low) & CR4_PCIDE ||
         (~old & low) & CR4_SMEP)
     ) tlb.flushAll();
+  }
+
+  // MOV to CR3 at CPL 0 with no reserved bit set, the path of every
+  // address-space switch, without the general checks; `false` sends the
+  // write through them (a fault, or a write outside ring 0).
+  #loadCr3(low: number, high: number): boolean {
+    const w = this.registers.words;
+    const cr4 = w[CR4_WORD]!;
+    if (
+      w[CS2]! & 3 || high & this.#cr3Reserved ||
+      (high & 0x8000_0000 && !(cr4 & CR4_PCIDE))
+    ) return false;
+    this.tsc.advance(CYCLES.controlRegister);
+    this.registers.version++;
+    w[CR3_WORD] = low;
+    w[CR3_WORD + 1] = high & 0x7fff_ffff;
+    // SDM 3A §4.10.4.1, as in writeCr.
+    const tlb = this.mmu.tlb;
+    tlb.pcid = cr4 & CR4_PCIDE ? low & 0xfff : 0;
+    if (!(high & 0x8000_0000)) tlb.flushNonGlobal();
+    return true;
   }
 
   /**
