@@ -138,6 +138,35 @@ import {
   VirtualAddress,
 } from "@exo-kernel/core/memory";
 
+// Register slots as module constants (no `Reg.X` load on every use).
+const S_CR0 = Reg.CR0;
+const S_CR3 = Reg.CR3;
+const S_CR4 = Reg.CR4;
+const S_CS = Reg.CS;
+const S_EFER = Reg.EFER;
+const S_FS_BASE = Reg.FS_BASE;
+const S_GS_BASE = Reg.GS_BASE;
+const S_KERNEL_GS_BASE = Reg.KERNEL_GS_BASE;
+const S_R10 = Reg.R10;
+const S_R11 = Reg.R11;
+const S_R12 = Reg.R12;
+const S_R13 = Reg.R13;
+const S_R14 = Reg.R14;
+const S_R15 = Reg.R15;
+const S_R8 = Reg.R8;
+const S_R9 = Reg.R9;
+const S_RAX = Reg.RAX;
+const S_RBP = Reg.RBP;
+const S_RBX = Reg.RBX;
+const S_RCX = Reg.RCX;
+const S_RDI = Reg.RDI;
+const S_RDX = Reg.RDX;
+const S_RFLAGS = Reg.RFLAGS;
+const S_RIP = Reg.RIP;
+const S_RSI = Reg.RSI;
+const S_RSP = Reg.RSP;
+const S_SS = Reg.SS;
+
 // ------------------------------------------------------------- constants
 
 /** The system-call number of {@linkcode call} (RAX). */
@@ -150,10 +179,10 @@ export const IPC_REPLY = 0x401;
  * registers that RAX, RDI and RSI leave free).
  */
 export const MESSAGE_REGISTERS: readonly Reg[] = [
-  Reg.RDX,
-  Reg.R10,
-  Reg.R8,
-  Reg.R9,
+  S_RDX,
+  S_R10,
+  S_R8,
+  S_R9,
 ];
 /** The longest message that travels in registers: 4 words, 32 bytes. */
 export const REGISTER_MESSAGE_BYTES = 32;
@@ -206,25 +235,25 @@ const RECEIVING = 1;
 const CALLING = 2;
 
 // Register-file words (two per slot).
-const W_RAX = Reg.RAX * 2;
-const W_RCX = Reg.RCX * 2;
-const W_RDX = Reg.RDX * 2;
-const W_RSP = Reg.RSP * 2;
-const W_RDI = Reg.RDI * 2;
-const W_R8 = Reg.R8 * 2;
-const W_R9 = Reg.R9 * 2;
-const W_R10 = Reg.R10 * 2;
-const W_R11 = Reg.R11 * 2;
-const W_RIP = Reg.RIP * 2;
-const W_RFLAGS = Reg.RFLAGS * 2;
-const W_SS = Reg.SS * 2;
-const W_RBX = Reg.RBX * 2;
-const W_RBP = Reg.RBP * 2;
-const W_RSI = Reg.RSI * 2;
-const W_R12 = Reg.R12 * 2;
-const W_R13 = Reg.R13 * 2;
-const W_R14 = Reg.R14 * 2;
-const W_R15 = Reg.R15 * 2;
+const W_RAX = S_RAX * 2;
+const W_RCX = S_RCX * 2;
+const W_RDX = S_RDX * 2;
+const W_RSP = S_RSP * 2;
+const W_RDI = S_RDI * 2;
+const W_R8 = S_R8 * 2;
+const W_R9 = S_R9 * 2;
+const W_R10 = S_R10 * 2;
+const W_R11 = S_R11 * 2;
+const W_RIP = S_RIP * 2;
+const W_RFLAGS = S_RFLAGS * 2;
+const W_SS = S_SS * 2;
+const W_RBX = S_RBX * 2;
+const W_RBP = S_RBP * 2;
+const W_RSI = S_RSI * 2;
+const W_R12 = S_R12 * 2;
+const W_R13 = S_R13 * 2;
+const W_R14 = S_R14 * 2;
+const W_R15 = S_R15 * 2;
 const GENERAL_SLOTS = 18; // RAX..R15, RIP, RFLAGS
 const CTX_BASE_SLOT = 152 / 8;
 const MESSAGE_WORDS = [W_RDX, W_R10, W_R8, W_R9];
@@ -698,7 +727,7 @@ export class Thread {
     const w = thread.#ram;
     const at = address >> 2;
     const rflags = options.rflags ?? DEFAULT_RFLAGS;
-    writeSigned(w, at + Reg.RSP * 2, options.stack);
+    writeSigned(w, at + S_RSP * 2, options.stack);
     writeSigned(w, at + W_RIP, options.entry);
     w[at + W_RFLAGS] = rflags;
     writeSigned(w, at + CTX_CR3, cr3);
@@ -965,7 +994,7 @@ export class IpcKernel {
   run(thread: Thread): void {
     const cpu = this.#loaded().#cpu!;
     const r = cpu.registers;
-    const low = r.low(Reg.CR3), high = r.high(Reg.CR3);
+    const low = r.low(S_CR3), high = r.high(S_CR3);
     const previous = this.#current;
     this.#current = thread.address;
     this.#loadCr3(thread.cr3 >>> 0, 0);
@@ -1012,14 +1041,14 @@ export class IpcKernel {
   call(endpoint?: number, info?: number): number {
     const cpu = this.#cpu!;
     const r = cpu.registers;
-    if (endpoint !== undefined) r.setHalves(Reg.RDI, endpoint >>> 0, 0);
-    if (info !== undefined) r.setHalves(Reg.RSI, info >>> 0, 0);
+    if (endpoint !== undefined) r.setHalves(S_RDI, endpoint >>> 0, 0);
+    if (info !== undefined) r.setHalves(S_RSI, info >>> 0, 0);
     const ram = this.#ram;
     const regs = this.#regs;
     // 1. The endpoint: a server waiting on this CPU.
-    const ep = r.low(Reg.RDI);
+    const ep = r.low(S_RDI);
     if (
-      r.high(Reg.RDI) !== 0 || (ep & 63) !== 0 ||
+      r.high(S_RDI) !== 0 || (ep & 63) !== 0 ||
       ep + ENDPOINT_SIZE > ram.length * 4 || ram[ep >> 2] !== ENDPOINT_MAGIC
     ) return IpcErrorCode.INVALID_ENDPOINT;
     const client = this.#current;
@@ -1029,10 +1058,10 @@ export class IpcKernel {
     if (ram[e + EP_CPU] !== cpu.id + 1) return IpcErrorCode.OTHER_CPU;
     const server = ram[e + EP_SERVER]!;
     const c = client >> 2, s = server >> 2;
-    const message = r.low(Reg.RSI);
+    const message = r.low(S_RSI);
     const length = message & 0xffff;
     // 2. The server's space; a long message is copied on the way.
-    const clientCr3Low = r.low(Reg.CR3), clientCr3High = r.high(Reg.CR3);
+    const clientCr3Low = r.low(S_CR3), clientCr3High = r.high(S_CR3);
     if (length > REGISTER_MESSAGE_BYTES) {
       const status = this.#copyMessage(c, s, length);
       if (status < 0) return status;
@@ -1044,13 +1073,13 @@ export class IpcKernel {
     const ram64 = this.#ram64, regs64 = this.#regs64, c8 = client >> 3;
     for (let i = 0; i < GENERAL_SLOTS; i++) ram64[c8 + i] = regs64[i]!;
     const cb = c8 + CTX_BASE_SLOT;
-    ram64[cb] = regs64[Reg.FS_BASE]!;
-    ram64[cb + 1] = regs64[Reg.GS_BASE]!;
-    ram64[cb + 2] = regs64[Reg.KERNEL_GS_BASE]!;
+    ram64[cb] = regs64[S_FS_BASE]!;
+    ram64[cb + 1] = regs64[S_GS_BASE]!;
+    ram64[cb + 2] = regs64[S_KERNEL_GS_BASE]!;
     ram[c + CTX_CR3] = clientCr3Low;
     ram[c + CTX_CR3 + 1] = clientCr3High;
     // (CS and SS are the kernel's now: the TCB keeps the thread's own)
-    const selectors = r.low(Reg.CS) | r.low(Reg.SS) << 16;
+    const selectors = r.low(S_CS) | r.low(S_SS) << 16;
     const fpuInitial = cpu.fpu.initial;
     ram[c + CTX_FPU_INITIAL] = fpuInitial ? 1 : 0;
     if (!fpuInitial) cpu.fpu.storeWords(ram, c + CTX_FPU);
@@ -1093,13 +1122,13 @@ export class IpcKernel {
     regs[W_RFLAGS] = rflags;
     regs[W_RFLAGS + 1] = 0;
     const sb = (server >> 3) + CTX_BASE_SLOT;
-    regs64[Reg.FS_BASE] = ram64[sb]!;
-    regs64[Reg.GS_BASE] = ram64[sb + 1]!;
-    regs64[Reg.KERNEL_GS_BASE] = ram64[sb + 2]!;
+    regs64[S_FS_BASE] = ram64[sb]!;
+    regs64[S_GS_BASE] = ram64[sb + 1]!;
+    regs64[S_KERNEL_GS_BASE] = ram64[sb + 2]!;
     if (!fpuInitial) cpu.fpu.reset();
     const serverSelectors = ram[s + CTX_SELECTORS]!;
     regs[W_SS] = serverSelectors >>> 16; // SS: no part in translation
-    r.setHalves(Reg.CS, serverSelectors & 0xffff, 0); // the CPL: it has
+    r.setHalves(S_CS, serverSelectors & 0xffff, 0); // the CPL: it has
     // 5. Fetch and run its handler. Its return enters the kernel; with
     // RAX = IPC_REPLY it is the server's ReplyRecv.
     let result: number = IpcErrorCode.SERVER_FAULT;
@@ -1111,11 +1140,11 @@ export class IpcKernel {
         code(cpu);
         // The return enters the kernel.
         regs[W_SS] = selectors >>> 16;
-        r.setHalves(Reg.CS, selectors & 0xffff, 0);
+        r.setHalves(S_CS, selectors & 0xffff, 0);
         if (ram[e + EP_REPLIED] === 1) {
           result = ram[c + W_RAX]! >>> 0; // the IPC_REPLY system call
-        } else if (r.low(Reg.RAX) === IPC_REPLY && r.high(Reg.RAX) === 0) {
-          const replyInfo = r.low(Reg.RSI);
+        } else if (r.low(S_RAX) === IPC_REPLY && r.high(S_RAX) === 0) {
+          const replyInfo = r.low(S_RSI);
           if ((replyInfo & 0xffff) <= REGISTER_MESSAGE_BYTES) {
             result = replyInfo;
             inRegisters = true;
@@ -1132,17 +1161,17 @@ export class IpcKernel {
     } finally {
       // 6. Back to the client: kernel mode, its space, its registers, the
       // reply's in RAX and the message registers.
-      if (r.low(Reg.CS) !== (selectors & 0xffff)) {
+      if (r.low(S_CS) !== (selectors & 0xffff)) {
         regs[W_SS] = selectors >>> 16;
-        r.setHalves(Reg.CS, selectors & 0xffff, 0);
+        r.setHalves(S_CS, selectors & 0xffff, 0);
       }
       ram[s + TCB_SERVING] = 0;
       this.#current = client;
       this.#loadCr3(clientCr3Low, clientCr3High);
       for (let i = 0; i < GENERAL_SLOTS; i++) regs64[i] = ram64[c8 + i]!;
-      regs64[Reg.FS_BASE] = ram64[cb]!;
-      regs64[Reg.GS_BASE] = ram64[cb + 1]!;
-      regs64[Reg.KERNEL_GS_BASE] = ram64[cb + 2]!;
+      regs64[S_FS_BASE] = ram64[cb]!;
+      regs64[S_GS_BASE] = ram64[cb + 1]!;
+      regs64[S_KERNEL_GS_BASE] = ram64[cb + 2]!;
       if (!fpuInitial) cpu.fpu.loadWords(ram, c + CTX_FPU);
       else if (!cpu.fpu.initial) cpu.fpu.reset();
       if (inRegisters) {
@@ -1174,7 +1203,7 @@ export class IpcKernel {
       return IpcErrorCode.NO_CALLER;
     }
     const c = ram[e + EP_CALLER]! >> 2, s = server >> 2;
-    const info = r.low(Reg.RSI);
+    const info = r.low(S_RSI);
     const length = info & 0xffff;
     if (length > REGISTER_MESSAGE_BYTES) {
       // Through the client's space, and back.
@@ -1219,8 +1248,8 @@ export class IpcKernel {
       source,
     );
     if (sources < 0) return IpcErrorCode.BAD_BUFFER;
-    const fromLow = cpu.registers.low(Reg.CR3);
-    const fromHigh = cpu.registers.high(Reg.CR3);
+    const fromLow = cpu.registers.low(S_CR3);
+    const fromHigh = cpu.registers.high(S_CR3);
     this.#loadCr3(ram[to + CTX_CR3]! >>> 0, ram[to + CTX_CR3 + 1]! >>> 0);
     const targets = userRanges(
       cpu,
@@ -1245,10 +1274,10 @@ export class IpcKernel {
   #fetch(entry: number): CodeFunction | undefined {
     const cpu = this.#cpu!;
     const r = cpu.registers;
-    const cr3 = r.high(Reg.CR3) * TWO_32 + r.low(Reg.CR3);
+    const cr3 = r.high(S_CR3) * TWO_32 + r.low(S_CR3);
     const generation = cpu.mmu.tlb.generation;
-    const cr0 = r.low(Reg.CR0), cr4 = r.low(Reg.CR4);
-    const efer = r.low(Reg.EFER), cpl = r.low(Reg.CS) & 3;
+    const cr0 = r.low(S_CR0), cr4 = r.low(S_CR4);
+    const efer = r.low(S_EFER), cpl = r.low(S_CS) & 3;
     const k = this.#fetches;
     for (let j = 0; j < FETCHES; j++) {
       const i = j * FETCH_STRIDE;
@@ -1280,11 +1309,11 @@ export class IpcKernel {
   #loadCr3(low: number, high: number): void {
     const cpu = this.#cpu!;
     const r = cpu.registers;
-    if (r.low(Reg.CR3) === low && r.high(Reg.CR3) === high) return;
+    if (r.low(S_CR3) === low && r.high(S_CR3) === high) return;
     cpu.writeCr(
       3,
       low,
-      r.low(Reg.CR4) & PCIDE ? (high | NO_FLUSH) >>> 0 : high,
+      r.low(S_CR4) & PCIDE ? (high | NO_FLUSH) >>> 0 : high,
     );
   }
 
