@@ -333,17 +333,14 @@ export class Cpu {
     if (why !== undefined) {
       return this.raise(Vector.GP, 0, `mov cr${n}: ${why}`);
     }
+    // (A CR3 write that gets here has faulted: #loadCr3 took every other.)
     if (n === 0) low = (low & CR0_DEFINED) | CR0_ET;
     const old = this.registers.low(CR_SLOTS[n]);
-    const keepTlb = n === 3 && (high & 0x8000_0000) !== 0; // PCID "no flush"
-    if (n === 3) high &= 0x7fff_ffff;
     this.registers.setHalves(CR_SLOTS[n], low >>> 0, high >>> 0);
-    // TLB effects of SDM 3A §4.10.4.1. The current PCID is CR3 bits 11..0
-    // with CR4.PCIDE = 1, else 0 (§4.10.1); a CR3 load drops the non-global
-    // translations of the new PCID unless bit 63 said not to.
+    // TLB effects of SDM 3A §4.10.4.1: the current PCID is CR3 bits 11..0
+    // with CR4.PCIDE = 1, else 0 (§4.10.1).
     const tlb = this.mmu.tlb;
     tlb.pcid = this.cr4 & CR4_PCIDE ? this.cr3 & 0xfff : 0;
-    if (n === 3 && !keepTlb) tlb.flushNonGlobal();
     if (
       n === 4 &&
       ((old ^ low) & CR4_PGE || (old & ~low) & CR4_PCIDE ||
@@ -351,9 +348,11 @@ export class Cpu {
     ) tlb.flushAll();
   }
 
-  // MOV to CR3 at CPL 0 with no reserved bit set, the path of every
-  // address-space switch, without the general checks; `false` sends the
-  // write through them (a fault, or a write outside ring 0).
+  // MOV to CR3 that does not fault (CPL 0, no reserved bit set): stores
+  // it and applies its TLB effects — a CR3 load drops the non-global
+  // translations of the new PCID unless bit 63 says not to (SDM 3A
+  // §4.10.4.1). `false` sends the write to writeCr's checks, which raise
+  // the fault.
   #loadCr3(low: number, high: number): boolean {
     const w = this.registers.words;
     const cr4 = w[CR4_WORD]!;
@@ -364,8 +363,7 @@ export class Cpu {
     this.tsc.advance(CYCLES.controlRegister);
     this.registers.version++;
     w[CR3_WORD] = low;
-    w[CR3_WORD + 1] = high & 0x7fff_ffff;
-    // SDM 3A §4.10.4.1, as in writeCr.
+    w[CR3_WORD + 1] = high & 0x7fff_ffff; // bit 63 is not stored
     const tlb = this.mmu.tlb;
     tlb.pcid = cr4 & CR4_PCIDE ? low & 0xfff : 0;
     if (!(high & 0x8000_0000)) tlb.flushNonGlobal();
