@@ -27,18 +27,47 @@ export const CONTEXT_SIZE = 768;
 /** The alignment of a context: 256 bytes. */
 export const CONTEXT_ALIGN = 256;
 
+/**
+ * The byte offsets of a context's fields (see {@linkcode CONTEXT_SIZE}),
+ * for kernel code that reads or fills a context itself, such as an IPC
+ * fast path.
+ *
+ * @example Where a saved CR3 is
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(ContextLayout.CR3, 144);
+ * ```
+ */
+export const ContextLayout = {
+  /** RAX … R15, RIP, RFLAGS: 18 slots of 8 bytes, in register-number order. */
+  GENERAL: 0,
+  /** The general slots' count. */
+  GENERAL_SLOTS: 18,
+  /** CR3, with its PCID. */
+  CR3: 144,
+  /** FS base, GS base, KERNEL_GS base, 8 bytes each. */
+  BASES: 152,
+  /** CS in bits 15..0 and SS in bits 31..16. */
+  SELECTORS: 176,
+  /** 1 if the x87/SSE state was the initial one (no FXSAVE area written). */
+  FPU_INITIAL: 180,
+  /** The 512-byte FXSAVE64 area. */
+  FPU: 256,
+} as const;
+
 // Register slots as plain constants: a property load from `Reg` on every
 // use costs more than the copy itself on these paths.
 const CR0 = Reg.CR0, CR3 = Reg.CR3, CR4 = Reg.CR4, EFER = Reg.EFER;
 const RFLAGS = Reg.RFLAGS, CS = Reg.CS, SS = Reg.SS;
 const FS_BASE = Reg.FS_BASE, GS_BASE = Reg.GS_BASE;
 const KERNEL_GS_BASE = Reg.KERNEL_GS_BASE;
-const GENERAL_SLOTS = 18; // RAX..R15, RIP, RFLAGS: register slots 0..17
-const CR3_AT = 144;
-const BASES_AT = 152; // FS, GS, KERNEL_GS bases: slots 28..30
-const SELECTORS_AT = 176;
-const FPU_INITIAL_AT = 180;
-const FPU_AT = 256;
+const GENERAL_SLOTS = ContextLayout.GENERAL_SLOTS;
+const CR3_AT = ContextLayout.CR3;
+const BASES_AT = ContextLayout.BASES;
+const SELECTORS_AT = ContextLayout.SELECTORS;
+const FPU_INITIAL_AT = ContextLayout.FPU_INITIAL;
+const FPU_AT = ContextLayout.FPU;
 const PCIDE = 1 << 17;
 const NO_FLUSH = 0x8000_0000;
 

@@ -126,6 +126,7 @@ import {
 } from "@exo-kernel/core/machine";
 import {
   CONTEXT_SIZE,
+  ContextLayout,
   enterUserMode,
   SystemCalls,
 } from "@exo-kernel/core/arch/x86_64";
@@ -207,10 +208,10 @@ const DEFAULT_RFLAGS = 0x202; // IF and bit 1
 
 // Thread control block: the saved context (arch layout), then the kernel's
 // fields. Word indexes (bytes / 4).
-const CTX_CR3 = 144 / 4;
-const CTX_SELECTORS = 176 / 4;
-const CTX_FPU_INITIAL = 180 / 4;
-const CTX_FPU = 256 / 4;
+const CTX_CR3 = ContextLayout.CR3 / 4;
+const CTX_SELECTORS = ContextLayout.SELECTORS / 4;
+const CTX_FPU_INITIAL = ContextLayout.FPU_INITIAL / 4;
+const CTX_FPU = ContextLayout.FPU / 4;
 const TCB_MAGIC = 768 / 4;
 const TCB_SERVING = 772 / 4;
 const TCB_ENTRY = 776 / 4;
@@ -254,8 +255,8 @@ const W_R12 = S_R12 * 2;
 const W_R13 = S_R13 * 2;
 const W_R14 = S_R14 * 2;
 const W_R15 = S_R15 * 2;
-const GENERAL_SLOTS = 18; // RAX..R15, RIP, RFLAGS
-const CTX_BASE_SLOT = 152 / 8;
+const GENERAL_SLOTS = ContextLayout.GENERAL_SLOTS;
+const CTX_BASE_SLOT = ContextLayout.BASES / 8;
 const MESSAGE_WORDS = [W_RDX, W_R10, W_R8, W_R9];
 const FETCHES = 4;
 const FETCH_STRIDE = 7;
