@@ -1,6 +1,6 @@
 import { signedAddress, type VirtualAddressLike } from "../arch/x86_64/tlb.ts";
 import { currentCpu } from "../machine/current_cpu.ts";
-import { SerialPort } from "../macros/serial_port.ts";
+import { kwrite } from "../macros/kprint.ts";
 import { CStr } from "./c_str.ts";
 import { formatPrintf } from "./printf/format_printf.ts";
 import type { PrintfArguments } from "./printf/printf_arguments.ts";
@@ -123,8 +123,6 @@ export function vsnprintfAt(
   });
 }
 
-const COM1 = new SerialPort(0x3f8);
-
 /**
  * C's `vprintf` to the serial port COM1, as a kernel's `printk`: the
  * output of {@linkcode sprintf}, each byte through the 16550 protocol
@@ -149,8 +147,7 @@ const COM1 = new SerialPort(0x3f8);
  */
 export function kprintf(format: CFormat, args: PrintfArguments): number {
   const bytes = sprintf(format, args);
-  if (!COM1.isInitialised()) COM1.init();
-  for (const byte of bytes) COM1.send(byte);
+  kwrite(bytes);
   return bytes.length;
 }
 

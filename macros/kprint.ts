@@ -8,12 +8,18 @@ const ready = new WeakSet<object>();
 const encoder = new TextEncoder();
 let buffer = new Uint8Array(256);
 
-function send(text: string): void {
+// COM1 of the calling CPU's machine, set up on first use there.
+function com1(): SerialPort {
   const bus = currentCpu().io;
   if (!ready.has(bus)) {
     if (!COM1.isInitialised()) COM1.init();
     ready.add(bus);
   }
+  return COM1;
+}
+
+function send(text: string): void {
+  com1();
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x80) return sendUtf8(text.slice(i));
@@ -25,6 +31,28 @@ function sendUtf8(text: string): void {
   if (buffer.length < text.length * 3) buffer = new Uint8Array(text.length * 3);
   const { written } = encoder.encodeInto(text, buffer);
   for (let i = 0; i < written; i++) COM1.send(buffer[i]!);
+}
+
+/**
+ * Sends raw bytes to COM1 as {@linkcode kprint} sends its text (`\n` goes
+ * out as `\r\n`): for output that is bytes already, such as C's `printf`.
+ *
+ * @param bytes The bytes.
+ * @throws {NoCpuError} Outside `Machine.run`.
+ *
+ * @example Bytes that are not UTF-8
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { Machine, MemorySink } from "../machine/mod.ts";
+ *
+ * const sink = new MemorySink();
+ * new Machine({ ramSize: 1 << 20, sink }).run(() => kwrite(Uint8Array.of(0xb0, 0x0a)));
+ * deepStrictEqual([...sink.bytes()], [0xb0, 0x0d, 0x0a]);
+ * ```
+ */
+export function kwrite(bytes: Uint8Array): void {
+  const port = com1();
+  for (let i = 0; i < bytes.length; i++) port.send(bytes[i]!);
 }
 
 /**
